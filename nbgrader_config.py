@@ -1,0 +1,43 @@
+"""nbgrader configuration: the course root is the repository root.
+
+    assignments/<id>/<id>.ipynb   instructor sources (solutions + hidden tests)
+    release/<id>/                 student version (generated, git-ignored)
+    submitted/<student>/<id>/     collected submissions (git-ignored)
+    autograded/, feedback/        grading output (git-ignored)
+    solutions/<id>/               generated, executed solutions (committed)
+
+The gradebook is SQLite (gradebook.db) unless NBGRADER_DB_URL names another
+database, e.g. postgresql://user@localhost/course.
+"""
+
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "nn-course"
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.source_directory = "assignments"
+c.CourseDirectory.release_directory = "release"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.solution_directory = "solutions"
+c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
+
+# Notebooks never read data from outside their own folder, so nothing else is copied.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+
+# What students see in an answer cell of the release.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Hidden tests run at grading time only; the release keeps the visible part.
+c.ClearHiddenTests.begin_test_delimeter = "BEGIN HIDDEN TESTS"
+c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
+
+# A cell that runs longer than this fails instead of stalling the batch.
+c.ExecutePreprocessor.timeout = 120
+c.Execute.timeout = 120

@@ -1,0 +1,96 @@
+"""Seeding and runtime settings: the one setup call every notebook makes."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+
+import numpy as np
+
+DEFAULT_SEED = 42
+
+
+def quiet_tensorflow() -> None:
+    """Silence TensorFlow's C++ start-up chatter; must run before TF is imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def seed_everything(seed: int = DEFAULT_SEED, *, tensorflow: bool | None = None) -> np.random.Generator:
+    """Seed Python, NumPy and (if imported or asked for) TensorFlow/Keras.
+
+    Returns a fresh ``np.random.Generator`` seeded with ``seed``; notebooks should draw
+    from it rather than from the global NumPy state.
+    With TensorFlow, op determinism is switched on so reruns print the same numbers.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed)
+    if tensorflow is None:
+        tensorflow = "tensorflow" in sys.modules
+    if tensorflow:
+        quiet_tensorflow()
+        import keras
+        import tensorflow as tf
+
+        keras.utils.set_random_seed(int(seed))
+        try:
+            tf.config.experimental.enable_op_determinism()
+        except RuntimeError:  # already set in this process
+            pass
+    return np.random.default_rng(seed)
+
+
+def configure_matplotlib() -> None:
+    """Readable defaults for every figure: size, labels and a light grid."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 90,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.size": 11,
+            "legend.frameon": False,
+            "image.cmap": "viridis",
+        }
+    )
+
+
+def runtime_info() -> str:
+    """One line per fact: Python, NumPy and (if imported) TensorFlow versions and devices."""
+    lines = [
+        f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPU core(s)",
+        f"NumPy {np.__version__}",
+    ]
+    if "tensorflow" in sys.modules:
+        import keras
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        lines.append(f"TensorFlow {tf.__version__}, Keras {keras.__version__}")
+        lines.append(f"Devices: {'GPU x%d' % len(gpus) if gpus else 'CPU only'}")
+    return "\n".join(lines)
+
+
+def setup_notebook(seed: int = DEFAULT_SEED, *, tensorflow: bool = False, verbose: bool = True) -> np.random.Generator:
+    """The uniform opening of every notebook: quiet TF, seeds, figure style, runtime info.
+
+    Returns the seeded ``np.random.Generator`` the notebook should use.
+    """
+    if tensorflow:
+        quiet_tensorflow()
+        import tensorflow  # noqa: F401  (import so seeding and runtime info see it)
+    configure_matplotlib()
+    rng = seed_everything(seed, tensorflow=tensorflow)
+    if verbose:
+        print(runtime_info())
+        print(f"Seed: {seed}")
+    return rng
