@@ -16,6 +16,8 @@ NBVAL_MODE ?= strict
 NOTEBOOKS := lectures solutions assignments/*/*.ipynb
 
 STAMP := $(VENV)/.installed-$(VARIANT)
+# Tools that nbgrader and Jupyter run by name (alembic, jupyter) come from the venv.
+export PATH := $(abspath $(BIN)):$(PATH)
 ifeq ($(NBVAL_MODE),lax)
 NBVAL_FLAGS := --nbval-lax
 else

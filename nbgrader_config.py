@@ -41,3 +41,24 @@ c.ClearHiddenTests.end_test_delimeter = "END HIDDEN TESTS"
 # A cell that runs longer than this fails instead of stalling the batch.
 c.ExecutePreprocessor.timeout = 120
 c.Execute.timeout = 120
+
+# The generated solution (committed in solutions/) shows the answers and the visible
+# tests; hidden tests stay in the instructor's source so they can be reused.
+from nbgrader.preprocessors import (  # noqa: E402
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    Execute,
+    IncludeHeaderFooter,
+    LockCells,
+)
+
+c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearHiddenTests, ClearMarkScheme, Execute]
+
+# Feedback shows each test's verdict and message, never the hidden tests' code.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from nncourse.grading.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

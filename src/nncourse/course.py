@@ -6,8 +6,10 @@ Run as ``python -m nncourse.course <command> [paths...]``.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,15 +51,27 @@ def assignment_ids(root: Path) -> list[str]:
     return sorted(p.parent.name for p in (root / "assignments").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
+def venv_env() -> dict[str, str]:
+    """The environment with this interpreter's bin first: nbgrader runs `alembic` and `jupyter` by name."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
 def generate_solutions(root: Path, ids: list[str] | None = None) -> list[Path]:
-    """``nbgrader generate_solution`` for each assignment, then execute the result in place."""
+    """``nbgrader generate_solution`` for each assignment; nbgrader executes the result in a fresh kernel."""
     written = []
+    # nbgrader wants the assignment in a gradebook; a throwaway one keeps the course's untouched.
+    scratch = tempfile.mkdtemp(prefix="nncourse-solutions-")
+    env = venv_env() | {"NBGRADER_DB_URL": f"sqlite:///{scratch}/gradebook.db"}
     for aid in ids or assignment_ids(root):
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_solution", aid, "--force"], cwd=root, check=True)
-        for nb in sorted((root / "solutions" / aid).glob("*.ipynb")):
-            seconds = execute_notebook(nb)
-            print(f"executed {nb.relative_to(root)} in {seconds:.1f} s")
-            written.append(nb)
+        start = time.perf_counter()
+        nbgrader = [sys.executable, "-m", "nbgrader"]
+        subprocess.run([*nbgrader, "db", "assignment", "add", aid], cwd=root, check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run([*nbgrader, "generate_solution", aid, "--force"], cwd=root, check=True, env=env)
+        print(f"solutions/{aid}: generated and executed in {time.perf_counter() - start:.1f} s")
+        written.extend(sorted((root / "solutions" / aid).glob("*.ipynb")))
     return written
 
 

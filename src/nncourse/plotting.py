@@ -36,7 +36,7 @@ def plot_contour_paths(f: Callable[[np.ndarray, np.ndarray], np.ndarray], paths:
         lv = np.geomspace(zmin, float(Z.max()), levels) if Z.max() > zmin else levels
     else:
         lv = levels
-    ax.contour(X, Y, Z, levels=lv, cmap="Greys", linewidths=0.6)
+    ax.contour(X, Y, Z, levels=lv, colors="0.55", linewidths=0.6)
     for label, path in paths.items():
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1, label=label)

@@ -1,0 +1,91 @@
+"""Assertion helpers for assignment tests: messages say what was checked and what was
+found, never the expected answer.
+
+Test cells call these instead of bare ``assert`` so every assignment words its
+feedback the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class CheckFailed(AssertionError):
+    """A test found a wrong answer; the message is meant for the student."""
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def expect_array(value, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``value`` must be a finite numeric array of exactly ``shape``; returns it as float64."""
+    if value is None:
+        raise CheckFailed(f"{name} returned None: did you forget a `return` statement?")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should return numbers, but returned {_describe(value)}") from None
+    if array.shape != tuple(shape):
+        raise CheckFailed(f"{name} should return shape {tuple(shape)}, but returned shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise CheckFailed(f"{name} returned NaN or infinite values")
+    return array
+
+
+def expect_scalar(value, name: str) -> float:
+    """``value`` must be one finite real number; returns it as a float."""
+    array = expect_array(value, np.shape(value), name) if np.ndim(value) == 0 else None
+    if array is None:
+        raise CheckFailed(f"{name} should return a single number, but returned shape {np.shape(value)}")
+    return float(array)
+
+
+def expect_close(actual, expected, name: str, *, what: str = "the value", rtol: float = 1e-7,
+                 atol: float = 1e-9) -> None:
+    """``actual`` must match ``expected`` to the tolerance; the message never shows ``expected``."""
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if actual.shape != expected.shape:
+        raise CheckFailed(f"{name}: {what} has shape {actual.shape}, which is not the shape required")
+    if not np.allclose(actual, expected, rtol=rtol, atol=atol):
+        scale = np.maximum(np.abs(expected), atol)
+        worst = float(np.max(np.abs(actual - expected) / scale))
+        raise CheckFailed(f"{name}: {what} is wrong (largest relative error {worst:.2g}, allowed {rtol:.0e})")
+
+
+def expect(condition: bool, message: str) -> None:
+    """A plain check whose failure message is written by the test."""
+    if not bool(condition):
+        raise CheckFailed(message)
+
+
+class swapped:
+    """Temporarily replace names in a namespace (usually ``globals()``) inside a hidden test.
+
+    Grading uses it to test one part in isolation: a later function is called with the
+    reference version of an earlier one, so a mistake costs the points of its own part only.
+    """
+
+    _MISSING = object()
+
+    def __init__(self, namespace: dict, **replacements):
+        self.namespace = namespace
+        self.replacements = replacements
+        self.saved: dict = {}
+
+    def __enter__(self):
+        for name, value in self.replacements.items():
+            self.saved[name] = self.namespace.get(name, self._MISSING)
+            self.namespace[name] = value
+        return self
+
+    def __exit__(self, *exc):
+        for name, value in self.saved.items():
+            if value is self._MISSING:
+                self.namespace.pop(name, None)
+            else:
+                self.namespace[name] = value
+        return False
