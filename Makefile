@@ -42,15 +42,18 @@ else
 endif
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nn-course)"
-	$(BIN)/jupyter labextension enable --sys-prefix nbgrader >/dev/null 2>&1 || true
+	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader >/dev/null
 	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 env: $(STAMP)  ## Create .venv/ and install everything (idempotent)
 
-lab: $(STAMP)  ## Start JupyterLab on the course (PORT=8888)
-	$(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(LAB_ARGS)
+# Root (containers, CI) needs --allow-root; ordinary users do not.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+lab: $(STAMP)  ## Start JupyterLab on the course (PORT=8888, LAB_ARGS for extra options)
+	$(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every notebook under nbval
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests $(NOTEBOOKS) $(PYTEST_ARGS)
