@@ -62,3 +62,24 @@ from nbgrader.preprocessors import GetGrades  # noqa: E402
 from nncourse.grading.feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# Autograding runs every kernel in the bubblewrap sandbox (nncourse.grading.sandbox):
+# no network, read-only system, course secrets hidden, memory and CPU capped. This
+# applies to `nbgrader autograde`, the Formgrader's autograde button and `make grade`.
+# Student-side Validate is unaffected. Limits: c.SandboxedKernelManager.memory_mb / cpu_seconds.
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+
+from nncourse.grading.sandbox import SandboxedExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+c.SandboxedExecute.timeout = 60
+c.SandboxedKernelManager.memory_mb = 4096
+c.SandboxedKernelManager.cpu_seconds = 600
