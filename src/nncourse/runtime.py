@@ -15,6 +15,9 @@ DEFAULT_SEED = 42
 def quiet_tensorflow() -> None:
     """Silence TensorFlow's C++ start-up chatter; must run before TF is imported."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # oneDNN's fused CPU kernels pick code paths by instruction set, so results could differ in
+    # the last digits between the machine that stored a notebook's outputs and the one checking them.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
