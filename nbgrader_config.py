@@ -83,3 +83,18 @@ c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMet
 c.SandboxedExecute.timeout = 60
 c.SandboxedKernelManager.memory_mb = 4096
 c.SandboxedKernelManager.cpu_seconds = 600
+
+# Answer cells that reach into the interpreter (input transformers, exception handlers,
+# patched modules or test helpers, exits) are replaced by a failing stub before the
+# kernel starts, with the reason at the top of the feedback (nncourse.grading.policy).
+from nbgrader.preprocessors import (  # noqa: E402
+    ClearOutput as _ClearOutput,
+    DeduplicateIds,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+
+from nncourse.grading.preprocessors import EnforceAnswerPolicy  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [_ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      EnforceAnswerPolicy, CheckCellMetadata]
