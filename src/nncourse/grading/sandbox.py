@@ -65,7 +65,9 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, cour
     for needed in {Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]}:
         if course_root in needed.parents:
             args += ["--ro-bind", str(needed), str(needed)]
-    args += ["--bind", str(workdir), str(workdir), "--bind", str(scratch), str(scratch), "--chdir", str(workdir),
+    args += ["--bind", str(workdir), str(workdir), "--bind", str(scratch), str(scratch),
+             # The empty course tmpfs is read-only too: nothing can be written beside the student's folder.
+             "--remount-ro", str(course_root), "--chdir", str(workdir),
              "--setenv", "HOME", str(scratch), "--setenv", "TMPDIR", str(scratch),
              "--setenv", "MPLCONFIGDIR", str(scratch / "matplotlib"),
              "--setenv", "IPYTHONDIR", str(scratch / "ipython"),
