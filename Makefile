@@ -31,7 +31,7 @@ help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed: on Debian/Ubuntu install the venv module (sudo apt-get install python3-venv) and retry"; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 ifeq ($(VARIANT),gpu)
 	grep -v '^tensorflow-cpu' requirements.txt > $(VENV)/requirements-gpu.lock
@@ -76,14 +76,15 @@ feedback: $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/
 export: $(STAMP)  ## Export the gradebook to grades.csv
 	$(BIN)/nbgrader export
 
-slides: $(STAMP)  ## Build a reveal.js deck per lecture into slides/
-	$(BIN)/python -m nncourse.course slides
+slides: $(STAMP)  ## Build a reveal.js deck per lecture into slides/ (offline)
+	$(BIN)/python -m nncourse.slides
 
-bench: $(STAMP)  ## Print wall time and peak memory per notebook
+bench: $(STAMP)  ## Print wall time and peak memory per notebook, then grading throughput
 	$(BIN)/python -m nncourse.bench $(BENCH_ARGS)
+	$(BIN)/python -m nncourse.grading.bench --jobs $(JOBS)
 
 execute: $(STAMP)  ## Re-run notebooks in a fresh kernel and store their outputs (NB=path, default all lectures)
 	$(BIN)/python -m nncourse.course execute $(or $(NB),lectures/*.ipynb)
 
 clean:  ## Remove generated course state (keeps .venv/)
-	rm -rf release submitted autograded feedback gradebook.db grades.csv test-artifacts .pytest_cache
+	rm -rf release submitted autograded feedback gradebook.db grades.csv test-artifacts .pytest_cache slides/*.html slides/_build

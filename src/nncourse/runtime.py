@@ -21,6 +21,27 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+def import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up lines (absl, oneDNN) kept out of the notebook.
+
+    They are written to file descriptor 2 before TensorFlow's logging is configured, so
+    no environment variable silences them; stderr is pointed at /dev/null for the import.
+    """
+    quiet_tensorflow()
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tensorflow
+
+
 def seed_everything(seed: int = DEFAULT_SEED, *, tensorflow: bool | None = None) -> np.random.Generator:
     """Seed Python, NumPy and (if imported or asked for) TensorFlow/Keras.
 
@@ -89,8 +110,7 @@ def setup_notebook(seed: int = DEFAULT_SEED, *, tensorflow: bool = False, verbos
     Returns the seeded ``np.random.Generator`` the notebook should use.
     """
     if tensorflow:
-        quiet_tensorflow()
-        import tensorflow  # noqa: F401  (import so seeding and runtime info see it)
+        import_tensorflow_quietly()  # so seeding and runtime info see it
     configure_matplotlib()
     rng = seed_everything(seed, tensorflow=tensorflow)
     if verbose:
