@@ -40,9 +40,13 @@ FAKE_OUTPUT = "print('All tests passed! 14/14')\n"
 WRONG_GRADIENT = "def mse_gradient(theta, X, y):\n    return np.zeros_like(theta)\n"
 
 
+STUB = "raise NotImplementedError()\n"
+
+
 def attacked(code: str) -> dict[str, str]:
-    """Every answer wrong (zero gradient, stubs elsewhere) with the attack in the first answer cell."""
-    return {"mse_gradient": code + WRONG_GRADIENT}
+    """Every answer wrong (a zero gradient, stubs elsewhere: 0 points honestly) with the attack in the first cell."""
+    return {"mse_gradient": code + WRONG_GRADIENT, "gd_step": STUB, "sgd_epoch": STUB, "train": STUB,
+            "max_stable_learning_rate": STUB}
 
 
 def _release_cell_source(course: Path, gid: str) -> str:

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ def postgres_url(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is not installed: .ci/system-packages installs Debian's postgresql")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    base = tmp_path_factory.mktemp("pg")
+    # Not under pytest's tmp folder: that is private to root, and the server runs as `postgres`.
+    base = Path(tempfile.mkdtemp(prefix="nncourse-pg-"))
     data = base / "data"
     data.mkdir()
     if os.geteuid() == 0:

@@ -51,12 +51,16 @@ def repair_cells(nb, release_nb) -> list[str]:
             reasons.append(f"cell '{gid}' was duplicated; only its first copy was graded")
             continue
         seen.add(gid)
-        if gid in release_cells and cell.metadata.get("nbgrader") != release_cells[gid].metadata.get("nbgrader"):
-            if cell.cell_type != release_cells[gid].cell_type or \
-                    cell.metadata["nbgrader"].get("solution") != release_cells[gid].metadata["nbgrader"].get("solution"):
+        original = release_cells.get(gid)
+        if original is not None:
+            if cell.metadata.get("nbgrader") != original.metadata.get("nbgrader") or cell.cell_type != original.cell_type:
                 reasons.append(f"the grading metadata of cell '{gid}' was changed; it was restored")
-            cell.metadata["nbgrader"] = copy.deepcopy(release_cells[gid].metadata["nbgrader"])
-            cell.cell_type = release_cells[gid].cell_type
+                cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
+                cell.cell_type = original.cell_type
+            meta = original.metadata["nbgrader"]
+            if (meta.get("locked") or meta.get("grade")) and not meta.get("solution") and cell.source != original.source:
+                # nbgrader puts the instructor's version back; the student should know it was changed.
+                reasons.append(f"the locked cell '{gid}' was edited; the original was graded")
         kept.append(cell)
     # Restore deleted cells after the nearest earlier cell that is still present.
     order = [_grade_id(c) for c in release_nb.cells if _grade_id(c)]

@@ -97,6 +97,10 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.connection_file = str(self._scratch / "kernel.json")
 
     def format_kernel_cmd(self, extra_arguments=None):
+        # Signals sent to bwrap do not reach the kernel inside its PID namespace, so a cell
+        # timeout interrupts through the control channel (the kernel then signals itself).
+        if self.kernel_spec is not None:
+            self.kernel_spec.interrupt_mode = "message"
         cmd = super().format_kernel_cmd(extra_arguments)
         if os.environ.get(OPT_OUT) == "1":
             return cmd
