@@ -7,7 +7,7 @@
     solutions/<id>/               generated, executed solutions (committed)
 
 The gradebook is SQLite (gradebook.db) unless NBGRADER_DB_URL names another
-database, e.g. postgresql://user@localhost/course.
+database, e.g. postgresql+psycopg2://user@localhost/course.
 """
 
 import os

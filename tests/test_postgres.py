@@ -60,7 +60,7 @@ def postgres_url(tmp_path_factory):
                     "-o", f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off"])
     try:
         as_server_user([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "course"])
-        yield f"postgresql://postgres@127.0.0.1:{port}/course"
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/course"
     finally:
         as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
         shutil.rmtree(base, ignore_errors=True)
