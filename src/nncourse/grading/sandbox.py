@@ -61,10 +61,14 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, cour
     args = [bwrap, "--die-with-parent", "--unshare-all", "--new-session",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
             "--tmpfs", str(course_root)]
-    # Mount back only what the kernel needs from inside the course: its Python and the helper package.
-    for needed in {Path(sys.prefix).resolve(), Path(__file__).resolve().parents[2]}:
-        if course_root in needed.parents:
-            args += ["--ro-bind", str(needed), str(needed)]
+    # Mount back, read-only, what the kernel needs and the tmpfs mounts may have hidden (the course
+    # may hold the venv; a checkout may sit under /tmp): its Python and the helper package.
+    interpreter = Path(kernel_cmd[0]).resolve().parent.parent if kernel_cmd else Path(sys.prefix)
+    needed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), interpreter,
+              Path(__file__).resolve().parents[2]}
+    for path in sorted(needed):
+        if path != Path("/") and path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(workdir), str(workdir), "--bind", str(scratch), str(scratch),
              # The empty course tmpfs is read-only too: nothing can be written beside the student's folder.
              "--remount-ro", str(course_root), "--chdir", str(workdir),
