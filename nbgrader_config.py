@@ -98,3 +98,8 @@ from nncourse.grading.preprocessors import EnforceAnswerPolicy  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [_ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       EnforceAnswerPolicy, CheckCellMetadata]
+
+# Ask alembic for the gradebook's schema head once per process, not at every gradebook opening.
+from nncourse.grading import cache_alembic_version  # noqa: E402
+
+cache_alembic_version()

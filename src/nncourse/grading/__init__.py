@@ -1,1 +1,17 @@
-"""Grading tools used by nbgrader_config.py: feedback that never shows hidden tests."""
+"""Grading tools used by nbgrader_config.py and `make grade`: sandbox, answer policy, preflight,
+feedback that hides hidden tests, the parallel runner and its benchmark."""
+
+import functools
+
+
+def cache_alembic_version() -> None:
+    """Run nbgrader's `alembic heads` check once per process instead of at every gradebook opening.
+
+    nbgrader asks a fresh `alembic` subprocess for the schema head each time it opens the
+    gradebook (about 0.5 s of CPU, several times per graded notebook). The answer is fixed for
+    the installed nbgrader, so caching it changes nothing but the time.
+    """
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.lru_cache(maxsize=None)(nbgrader.api.get_alembic_version)

@@ -33,6 +33,7 @@ from pathlib import Path
 import nbformat
 
 from nncourse.course import course_root, venv_env
+from nncourse.grading import cache_alembic_version
 from nncourse.grading.preflight import load_submission
 from nncourse.grading.preprocessors import add_notice, notice_reasons
 from nncourse.grading.sandbox import SandboxUnavailable, check_sandbox_available
@@ -84,6 +85,7 @@ def db_url(root: Path) -> str:
 def recorded_scores(url: str, assignment: str) -> dict[str, tuple[float, float]]:
     from nbgrader.api import Gradebook, MissingEntry
 
+    cache_alembic_version()
     with Gradebook(url) as gb:
         try:
             return {s.student.id: (float(s.score), float(s.max_score)) for s in gb.assignment_submissions(assignment)}
@@ -156,27 +158,28 @@ def grade(assignment: str, *, jobs: int, chunk: int, root: Path | None = None, q
         autograde_chunk(root, assignment, staging)
         return [s for s in group if not graded_ok(root, assignment, s)]
 
-    def record(student: str, extra: list[str] = ()) -> None:
-        scores = recorded_scores(url, assignment)
-        nb_path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
-        flags = list(reasons.get(student, []))
-        if nb_path.is_file():
-            flags += [r for r in notice_reasons(nbformat.read(nb_path, as_version=4)) if r not in flags]
-        flags += list(extra)
-        score, max_score = scores.get(student, (None, None))
-        result = Result(student, score, max_score, prints[student], flags, time.perf_counter() - started[student])
-        append_ledger(ledger_path, result)
-        results[student] = result
-        bar.update(1)
+    def record(students: list[str], extra: list[str] = ()) -> None:
+        """Read the scores of a finished group in one gradebook query and append them to the ledger."""
+        scores = recorded_scores(url, assignment)  # one connection per group: opening one is slow
+        for student in students:
+            nb_path = root / "autograded" / student / assignment / f"{assignment}.ipynb"
+            flags = list(reasons.get(student, []))
+            if nb_path.is_file():
+                flags += [r for r in notice_reasons(nbformat.read(nb_path, as_version=4)) if r not in flags]
+            flags += list(extra)
+            score, max_score = scores.get(student, (None, None))
+            result = Result(student, score, max_score, prints[student], flags,
+                            time.perf_counter() - started[student])
+            append_ledger(ledger_path, result)
+            results[student] = result
+            bar.update(1)
 
     def work(group: list[str], index: int) -> None:
         failed = run_group(group, f"chunk{index}")
-        for s in group:
-            if s not in failed:
-                record(s)
+        record([s for s in group if s not in failed])
         for s in failed:  # alone this time, then the blank release as a last resort
             if not run_group([s], f"retry-{s}"):
-                record(s)
+                record([s])
                 continue
             crash = ("grading crashed (the kernel died or nbgrader failed); the blank release was graded "
                      "instead and the submission needs manual grading")
@@ -186,7 +189,7 @@ def grade(assignment: str, *, jobs: int, chunk: int, root: Path | None = None, q
             add_notice(nb, reasons.get(s, []) + [crash])
             nbformat.write(nb, staging / f"{assignment}.ipynb")
             autograde_chunk(root, assignment, staging_root / f"blank-{s}")
-            record(s, [] if graded_ok(root, assignment, s) else [crash])
+            record([s], [] if graded_ok(root, assignment, s) else [crash])
 
     groups = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     try:
