@@ -43,7 +43,6 @@ endif
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nn-course)"
 	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader >/dev/null
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
