@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nncourse.course import venv_env
+
 REPO = Path(__file__).resolve().parents[1]
 SPECS = Path(__file__).resolve().parent / "specs"
 
@@ -40,9 +42,8 @@ def copy_course(target: Path, assignments: list[str] | None = None) -> Path:
 def nbgrader(course: Path, *args: str, db_url: str | None = None, check: bool = True,
              timeout: int = 1800) -> subprocess.CompletedProcess:
     """Run ``nbgrader <args>`` in the course root; on failure the error shows nbgrader's log."""
-    env = {k: v for k, v in os.environ.items() if k != "NBGRADER_DB_URL"}
-    # nbgrader runs `alembic` and `jupyter` by name: the venv's bin must come first.
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env = venv_env()
+    env.pop("NBGRADER_DB_URL", None)
     if db_url:
         env["NBGRADER_DB_URL"] = db_url
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,

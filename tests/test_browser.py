@@ -37,6 +37,7 @@ import nbformat
 import pytest
 
 from nncourse import slides
+from nncourse.course import venv_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER_TOOLS = ROOT / "tools" / "browser"
@@ -204,12 +205,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def venv_env(**extra: str) -> dict:
-    """The environment with this Python's bin folder first on PATH (nbgrader runs `alembic` from PATH)."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, **extra}
-
-
 def prepare_course(dest: Path, assignment: str) -> tuple[Path, Path]:
     """Copy the course to ``dest``; release ``assignment`` there; return (release, solution) notebooks."""
     ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
@@ -245,8 +240,8 @@ def jupyter_lab(course: Path, tmp: Path):
     """`make lab`'s command on 127.0.0.1 with a random port and token; yields (base URL, token)."""
     port, token = free_port(), secrets.token_hex(16)
     lab_settings(tmp / "settings")
-    env = venv_env(JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-                   JUPYTER_RUNTIME_DIR=str(tmp / "runtime"))
+    env = venv_env() | {"JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+                        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
     cmd = [str(Path(sys.executable).with_name("jupyter")), "lab", f"--port={port}", "--notebook-dir=.",
            "--no-browser", "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

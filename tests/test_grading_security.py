@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from course import copy_course, nbgrader
+from nncourse.course import venv_env
 from simclass import Submission, answer_cells, build_submission
 
 AID = "gradient_descent"
@@ -81,7 +82,7 @@ def submission(course: Path, replacements: dict[str, str] | None = None, blank: 
 
 
 def run_grade(course: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env = venv_env()
     env.pop("NBGRADER_DB_URL", None)
     result = subprocess.run([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", *extra], cwd=course,
                             env=env, capture_output=True, text=True, timeout=3000)
@@ -214,7 +215,7 @@ def test_kill_minus_nine_resumes_without_loss(tmp_path):
     nbgrader(root, "generate_assignment", AID, "--force")
     for i in range(8):
         write_notebook(root, f"s{i:02d}", submission(root))
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env = venv_env()
     env.pop("NBGRADER_DB_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", "--chunk", "1"],
                             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

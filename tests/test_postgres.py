@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from nncourse.course import venv_env
 from course import copy_course, gradebook_scores, load_spec, nbgrader
 from simclass import write_class
 
@@ -78,7 +79,7 @@ def test_autograde_and_parallel_runner_with_postgresql(postgres_url, tmp_path):
 
     # The parallel runner: two workers writing into the same PostgreSQL gradebook.
     shutil.rmtree(root / "autograded")
-    env = dict(os.environ, NBGRADER_DB_URL=postgres_url, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    env = venv_env() | {"NBGRADER_DB_URL": postgres_url}
     result = subprocess.run([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", "--chunk", "3"],
                             cwd=root, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

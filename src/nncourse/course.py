@@ -19,9 +19,9 @@ import nbformat
 CELL_TIMEOUT_SECONDS = 600
 
 
-def course_root() -> Path:
-    """The directory holding nbgrader_config.py, searched upwards from the working directory."""
-    here = Path.cwd().resolve()
+def course_root(start: Path | None = None) -> Path:
+    """The directory holding nbgrader_config.py, searched upwards from ``start`` (default: the working directory)."""
+    here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "nbgrader_config.py").is_file():
             return folder

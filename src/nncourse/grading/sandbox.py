@@ -29,6 +29,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
+from nncourse.course import course_root
+
 OPT_OUT = "NNCOURSE_UNSANDBOXED"
 UNPROTECTED = (
     "grading WITHOUT a sandbox (NNCOURSE_UNSANDBOXED=1): student code can read the sources, solutions and "
@@ -42,14 +44,6 @@ class SandboxUnavailable(RuntimeError):
 
 def bwrap_path() -> str | None:
     return shutil.which("bwrap")
-
-
-def course_root_of(path: Path) -> Path:
-    """The nearest folder above ``path`` holding nbgrader_config.py (falls back to the working directory)."""
-    for folder in (path, *path.parents):
-        if (folder / "nbgrader_config.py").is_file():
-            return folder
-    return Path.cwd().resolve()
 
 
 def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, course_root: Path,
@@ -109,7 +103,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         if os.environ.get(OPT_OUT) == "1":
             return cmd
         workdir = Path(self.workdir or os.getcwd()).resolve()
-        return sandbox_command(cmd, workdir=workdir, scratch=self._scratch, course_root=course_root_of(workdir),
+        try:
+            root = course_root(workdir)
+        except FileNotFoundError:  # a notebook outside any course: hide the working directory's tree
+            root = Path.cwd().resolve()
+        return sandbox_command(cmd, workdir=workdir, scratch=self._scratch, course_root=root,
                                memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds)
 
     def cleanup_resources(self, restart=False):
