@@ -47,10 +47,54 @@ def test_xor_labels():
 
 def test_split_indices_partition():
     parts = data.split_indices(101, (0.7, 0.2, 0.1), seed=0)
-    assert [len(p) for p in parts] == [70, 20, 11]
+    assert [len(p) for p in parts] == [71, 20, 10]  # exact shares 70.7, 20.2, 10.1
     assert sorted(np.concatenate(parts).tolist()) == list(range(101))
     with pytest.raises(ValueError, match="sum to 1"):
         data.split_indices(10, (0.5, 0.2))
+
+
+@pytest.mark.parametrize(("n", "sizes"), [(30, [21, 6, 3]), (2000, [1400, 400, 200]), (10, [7, 2, 1])])
+def test_split_sizes_where_flooring_cumulative_fractions_failed(n, sizes):
+    # 0.7 + 0.2 == 0.8999999999999999 in floating point, so cutting at floor(0.9 n) lost one item.
+    assert data.split_sizes(n, (0.7, 0.2, 0.1)).tolist() == sizes
+    assert [len(p) for p in data.split_indices(n, (0.7, 0.2, 0.1))] == sizes
+
+
+def _fraction_cases(count=300, seed=12):
+    rng = np.random.default_rng(seed)
+    cases = [(0.7, 0.2, 0.1), (0.8, 0.1, 0.1), (0.6, 0.2, 0.2), (1 / 3, 1 / 3, 1 / 3), (0.5, 0.25, 0.25)]
+    for _ in range(count):
+        w = rng.uniform(0.01, 1.0, 3)
+        cases.append(tuple(w / w.sum()))
+        cases.append(tuple(np.round(w / w.sum(), 2)[:2].tolist() + [1 - float(np.round(w / w.sum(), 2)[:2].sum())]))
+    return [c for c in cases if min(c) > 0]
+
+
+def test_split_sizes_property_over_many_n_and_fractions():
+    checked = 0
+    for fractions in _fraction_cases():
+        f = np.asarray(fractions)
+        for n in list(range(0, 60)) + [99, 100, 101, 997, 1000, 2000, 12345]:
+            sizes = data.split_sizes(n, fractions)
+            exact = f / f.sum() * n
+            assert sizes.sum() == n, (n, fractions, sizes)
+            assert np.all(sizes >= 0), (n, fractions, sizes)
+            assert np.all(np.abs(sizes - exact) < 1), (n, fractions, sizes, exact)
+            checked += 1
+    assert checked > 10_000
+
+
+def test_split_indices_is_a_seeded_partition_of_the_sizes():
+    for n, fractions in [(0, (0.5, 0.5)), (1, (0.7, 0.2, 0.1)), (57, (0.15, 0.35, 0.5)), (400, (0.25, 0.75))]:
+        parts = data.split_indices(n, fractions, seed=4)
+        assert [len(p) for p in parts] == data.split_sizes(n, fractions).tolist()
+        assert sorted(np.concatenate(parts).tolist()) == list(range(n))
+        again = data.split_indices(n, fractions, seed=4)
+        assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+    with pytest.raises(ValueError, match="positive"):
+        data.split_sizes(10, (1.2, -0.2))
+    with pytest.raises(ValueError, match="non-negative integer"):
+        data.split_sizes(2.5)
 
 
 def test_noisy_sine_and_blobs_shapes():

@@ -130,14 +130,36 @@ def gaussian_blobs(centers, n_per_blob: int = 100, *, std: float = 0.5, seed=0) 
     return X, np.repeat(np.arange(k), n_per_blob)
 
 
+def split_sizes(n: int, fractions=(0.7, 0.2, 0.1)) -> np.ndarray:
+    """Part sizes for ``n`` items split by ``fractions`` (largest-remainder rounding).
+
+    Each part first gets the floor of its exact share ``f_k n``; the items left
+    over go one each to the parts with the largest fractional remainders (ties to
+    the earlier part). The sizes add up to ``n`` and each differs from its exact
+    share by less than 1. Returns an integer array ``(len(fractions),)``.
+    """
+    if int(n) != n or n < 0:
+        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    n = int(n)
+    fractions = np.asarray(fractions, dtype=float)
+    if fractions.ndim != 1 or np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
+        raise ValueError(f"fractions must be positive and sum to 1, got {np.atleast_1d(fractions).tolist()}")
+    exact = fractions / fractions.sum() * n
+    sizes = np.floor(exact).astype(int)
+    left = n - int(sizes.sum())
+    # Stable sort on the negated remainders: largest first, ties to the earlier part.
+    order = np.argsort(-(exact - sizes), kind="stable")
+    sizes[order[:left]] += 1
+    return sizes
+
+
 def split_indices(n: int, fractions=(0.7, 0.2, 0.1), *, seed=0) -> tuple[np.ndarray, ...]:
     """Shuffle ``range(n)`` and cut it into parts of the given fractions (e.g. train/validation/test).
 
-    Fractions must be positive and sum to 1; the last part takes the rounding remainder.
+    Fractions must be positive and sum to 1. The sizes are ``split_sizes(n, fractions)``:
+    the exact shares rounded by largest remainder, so 30 items split 0.7/0.2/0.1
+    give 21/6/3. Returns one index array per fraction.
     """
-    fractions = np.asarray(fractions, dtype=float)
-    if np.any(fractions <= 0) or not np.isclose(fractions.sum(), 1.0):
-        raise ValueError(f"fractions must be positive and sum to 1, got {fractions.tolist()}")
-    order = _rng(seed).permutation(n)
-    cuts = np.floor(np.cumsum(fractions)[:-1] * n).astype(int)
-    return tuple(np.split(order, cuts))
+    sizes = split_sizes(n, fractions)
+    order = _rng(seed).permutation(int(n))
+    return tuple(np.split(order, np.cumsum(sizes)[:-1]))
