@@ -1,17 +1,26 @@
-"""Run grading kernels inside a bubblewrap sandbox.
+"""Run grading kernels inside a bubblewrap sandbox that shows an allow-list of the host.
 
-The kernel that executes a student's notebook gets:
-- no network (its own empty network namespace);
-- a read-only view of the system;
-- the course directory hidden (a tmpfs over it), with only the Python environment,
-  the helper package and the student's own working folder mounted back, so the
-  sources, solutions, gradebook, release and other students' folders are invisible;
-- a private writable scratch folder as HOME and /tmp;
-- limits on memory (RLIMIT_DATA) and CPU time (RLIMIT_CPU); nbgrader's per-cell
-  timeout applies on top.
+The kernel that executes a student's notebook sees, and only sees:
+- read-only: /usr and the /bin, /sbin, /lib, /lib64 symlinks (or folders), a handful of
+  /etc files the dynamic loader, fonts, time zones and SSL need (``ETC_ALLOWED``), a
+  minimal passwd/group of its own, the interpreter prefixes of the kernelspec's
+  ``argv[0]`` (the venv and the Python it was made from), this process's ``sys.prefix``
+  and ``sys.base_prefix``, and the helper package folder (``src/nncourse``);
+- writable, all private and discarded at cleanup: HOME, /tmp, the folder of ZeroMQ's
+  ipc sockets and the connection file, and a working folder that is a FRESH COPY of the
+  regular files of ``workdir`` (symlinks, devices, fifos and sockets are skipped, never
+  followed). The copy is mounted at ``workdir``'s own path and is the kernel's cwd, so
+  paths look as before, but nothing the kernel writes reaches nbgrader's folders;
+- a minimal /dev and its own /proc; no /run, no host /tmp or /var/tmp, no home, no
+  other checkout or course, no host sockets, no network (an empty network namespace);
+- a cleared environment (``kernel_environment``): PATH, HOME, TMPDIR, locale, the
+  Matplotlib/IPython/Jupyter folders, PYTHONHASHSEED, TF_* and thread settings if set,
+  NBGRADER_EXECUTION, and what the kernelspec's ``env`` asks for;
+- no capabilities, limits on memory (RLIMIT_DATA) and CPU time (RLIMIT_CPU); nbgrader's
+  per-cell timeout applies on top.
 
-Kernels talk to nbgrader over Unix sockets (ZeroMQ's ipc transport) in the scratch
-folder, because the sandbox has no network, not even loopback to the host.
+The kernel named by the notebook is used (jupyter_client resolves it); a missing one
+raises jupyter_client's ``NoSuchKernel`` naming it, before anything is created.
 
 Where bubblewrap is missing (e.g. macOS) grading refuses to run unless the
 instructor sets NNCOURSE_UNSANDBOXED=1, which prints what is left unprotected.
@@ -23,19 +32,33 @@ import os
 import shutil
 import sys
 import tempfile
+import weakref
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbgrader.preprocessors import Execute
 from traitlets import Integer, Unicode
 
-from nncourse.course import course_root
+from nncourse.grading.harden import copy_regular_file, walk_no_follow
 
 OPT_OUT = "NNCOURSE_UNSANDBOXED"
 UNPROTECTED = (
     "grading WITHOUT a sandbox (NNCOURSE_UNSANDBOXED=1): student code can read the sources, solutions and "
     "gradebook, write to the course directory, and open network connections; memory and CPU are not capped."
 )
+
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What Python, NumPy, Matplotlib (fonts), time zones and ssl read from /etc. Nothing else of /etc.
+ETC_ALLOWED = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime", "timezone",
+               "nsswitch.conf", "host.conf", "hosts", "gai.conf", "mime.types", "ssl/certs", "ssl/openssl.cnf")
+# Environment variables passed into the kernel when the grader has them. Exact names: a TF_ prefix would
+# also pass Terraform's TF_TOKEN_* / TF_VAR_* secrets.
+ENV_PASSED = ("PYTHONHASHSEED", "NBGRADER_EXECUTION", "KERAS_BACKEND", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS",
+              "TF_DETERMINISTIC_OPS", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_USE_LEGACY_KERAS",
+              "TF_FORCE_GPU_ALLOW_GROWTH", "TF_GPU_ALLOCATOR", "TF_XLA_FLAGS", "CUDA_VISIBLE_DEVICES")
+LOCALE = "C.UTF-8"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/nncourse
 
 
 class SandboxUnavailable(RuntimeError):
@@ -46,53 +69,169 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, course_root: Path,
-                    memory_mb: int, cpu_seconds: int) -> list[str]:
-    """The bubblewrap + prlimit command line that wraps ``kernel_cmd``."""
+def interpreter_prefixes(argv0: str) -> list[Path]:
+    """The folders a kernel's interpreter needs: its (venv) prefix and the Python it was made from."""
+    found = shutil.which(argv0) if not os.path.isabs(argv0) else argv0
+    if not found:
+        return []
+    exe = Path(os.path.abspath(found))
+    prefixes = [exe.parent.parent, exe.resolve().parent.parent]
+    cfg = exe.parent.parent / "pyvenv.cfg"
+    if cfg.is_file():
+        for line in cfg.read_text(errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                prefixes.append(Path(value.strip()).resolve().parent)
+    return prefixes
+
+
+def _minimal(paths) -> list[Path]:
+    """Existing folders, without duplicates, "/" or folders inside another one (or inside /usr)."""
+    out: list[Path] = []
+    for p in sorted({Path(p) for p in paths}, key=lambda p: (len(p.parts), str(p))):
+        if p == Path("/") or not p.is_dir():
+            continue
+        if any(p == q or q in p.parents for q in out) or Path("/usr") in p.parents or p == Path("/usr"):
+            continue
+        out.append(p)
+    return out
+
+
+def kernel_environment(*, home: Path, interpreter_bin: Path | None, spec_env: dict[str, str] | None = None,
+                       source: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel (everything else of the grader's is cleared)."""
+    source = os.environ if source is None else source
+    path = [str(interpreter_bin)] if interpreter_bin else []
+    env = {"PATH": os.pathsep.join(path + ["/usr/local/bin", "/usr/bin", "/bin"]),
+           "HOME": str(home), "TMPDIR": "/tmp", "LANG": LOCALE, "LC_ALL": LOCALE, "PYTHONNOUSERSITE": "1",
+           "MPLCONFIGDIR": str(home / ".config" / "matplotlib"), "IPYTHONDIR": str(home / ".ipython"),
+           "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime")}
+    for name, value in source.items():
+        if name in ENV_PASSED:
+            env[name] = value
+    env.update(spec_env or {})
+    return env
+
+
+def copy_workdir(workdir: Path, target: Path) -> list[str]:
+    """Copy the regular files and folders of ``workdir`` into ``target``; the entries skipped, with why."""
+    skipped = []
+    target.mkdir(parents=True, exist_ok=True)
+    if workdir.is_symlink() or not workdir.is_dir():
+        return [f"{workdir}: not a real folder, nothing copied"]
+    for rel, kind in walk_no_follow(workdir):
+        if kind == "dir":
+            (target / rel).mkdir(exist_ok=True)
+        elif kind == "file":
+            if not copy_regular_file(workdir / rel, target / rel):
+                skipped.append(f"{rel.as_posix()}: not a regular file")
+        else:
+            skipped.append(f"{rel.as_posix()}: {kind}")
+    return skipped
+
+
+def _write_identity(etc: Path, home: Path) -> None:
+    uid, gid = os.getuid(), os.getgid()
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "passwd").write_text(f"grader:x:{uid}:{gid}:grader:{home}:/usr/sbin/nologin\n"
+                                + ("" if uid == 65534 else "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"))
+    (etc / "group").write_text(f"grader:x:{gid}:\n" + ("" if gid == 65534 else "nogroup:x:65534:\n"))
+
+
+def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memory_mb: int, cpu_seconds: int,
+                    env: dict[str, str], extra_ro: list[Path] = ()) -> list[str]:
+    """The bubblewrap + prlimit command line that wraps ``kernel_cmd``.
+
+    ``scratch`` holds ``conn/`` (connection file and ipc sockets, same path on both sides),
+    ``home/``, ``tmp/`` (the kernel's /tmp), ``work/`` (the copy of ``workdir``, mounted at
+    ``workdir``) and ``etc/`` (passwd and group).
+    """
     bwrap = bwrap_path()
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    args = [bwrap, "--die-with-parent", "--unshare-all", "--new-session",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--tmpfs", str(course_root)]
-    # Mount back, read-only, what the kernel needs and the tmpfs mounts may have hidden (the course
-    # may hold the venv; a checkout may sit under /tmp): its Python and the helper package.
-    interpreter = Path(kernel_cmd[0]).resolve().parent.parent if kernel_cmd else Path(sys.prefix)
-    needed = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), interpreter,
-              Path(__file__).resolve().parents[2]}
-    for path in sorted(needed):
-        if path != Path("/") and path.is_dir():
+    args = [bwrap, "--die-with-parent", "--unshare-all", "--new-session", "--cap-drop", "ALL", "--clearenv"]
+    for path in SYSTEM_PATHS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for name in ETC_ALLOWED:
+        path = Path("/etc") / name
+        if path.is_symlink() and os.path.realpath(path).startswith("/usr/"):
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.exists():
             args += ["--ro-bind", str(path), str(path)]
-    args += ["--bind", str(workdir), str(workdir), "--bind", str(scratch), str(scratch),
-             # The empty course tmpfs is read-only too: nothing can be written beside the student's folder.
-             "--remount-ro", str(course_root), "--chdir", str(workdir),
-             "--setenv", "HOME", str(scratch), "--setenv", "TMPDIR", str(scratch),
-             "--setenv", "MPLCONFIGDIR", str(scratch / "matplotlib"),
-             "--setenv", "IPYTHONDIR", str(scratch / "ipython"),
-             "--setenv", "JUPYTER_RUNTIME_DIR", str(scratch / "runtime"),
-             # In its own PID namespace the kernel's parent looks like init; without this it would exit at once.
-             # --die-with-parent does the parent watching instead.
-             "--unsetenv", "JPY_PARENT_PID", "--"]
-    limits = ["prlimit", f"--data={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}", "--"]
+    args += ["--ro-bind", str(scratch / "etc" / "passwd"), "/etc/passwd",
+             "--ro-bind", str(scratch / "etc" / "group"), "/etc/group"]
+    interpreter = interpreter_prefixes(kernel_cmd[0]) if kernel_cmd else []
+    needed = [*interpreter, Path(sys.prefix), Path(sys.base_prefix), Path(sys.prefix).resolve(),
+              Path(sys.base_prefix).resolve(), PACKAGE_DIR, *extra_ro]
+    for path in _minimal(needed):
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--dev", "/dev", "--proc", "/proc",
+             "--bind", str(scratch / "tmp"), "/tmp",
+             "--bind", str(scratch / "home"), str(scratch / "home"),
+             "--bind", str(scratch / "conn"), str(scratch / "conn"),
+             "--bind", str(scratch / "work"), str(workdir),
+             # bwrap's own root (where the mount points above were made) is read-only too.
+             "--remount-ro", "/", "--chdir", str(workdir)]
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    args.append("--")
+    prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
+    limits = [prlimit, f"--data={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}", "--"]
     return args + limits + kernel_cmd
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start inside bubblewrap (see the module docstring)."""
+    """A kernel manager whose kernels start inside bubblewrap (see the module docstring).
+
+    ``SandboxedKernelManager(kernel_name=..., workdir=..., parent=...)``; after
+    ``shutdown_kernel()`` (or ``cleanup_resources()``) the scratch folder is gone.
+    """
 
     memory_mb = Integer(4096, help="Memory cap of a grading kernel in MiB (RLIMIT_DATA).").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time cap of a grading kernel in seconds (RLIMIT_CPU).").tag(config=True)
-    workdir = Unicode("", help="The student's working folder, the only writable course path.").tag(config=True)
+    workdir = Unicode("", help="The student's folder; the kernel works in a fresh copy of its regular files.").tag(
+        config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._scratch = Path(tempfile.mkdtemp(prefix="nncourse-kernel-")).resolve()
-        for sub in ("matplotlib", "ipython", "runtime"):
-            (self._scratch / sub).mkdir()
+        self._scratch: Path | None = None
+        self._finalizer = None
+        self.skipped_entries: list[str] = []
         # ZeroMQ over Unix sockets in the scratch folder: the kernel has no network at all.
         self.transport = "ipc"
-        self.ip = str(self._scratch / "kernel")
-        self.connection_file = str(self._scratch / "kernel.json")
+
+    @property
+    def scratch(self) -> Path | None:
+        """The private folder of the current kernel (None before start and after cleanup)."""
+        return self._scratch
+
+    def _make_scratch(self) -> None:
+        if self._scratch is not None:
+            return
+        scratch = Path(tempfile.mkdtemp(prefix="nncourse-kernel-")).resolve()
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(scratch), True)
+        for sub in ("conn", "home", "tmp", "work", "etc", "home/.config/matplotlib", "home/.ipython",
+                    "home/.local/share/jupyter/runtime"):
+            (scratch / sub).mkdir(parents=True, exist_ok=True)
+        _write_identity(scratch / "etc", scratch / "home")
+        self._scratch = scratch
+        self.ip = str(scratch / "conn" / "kernel")
+        self.connection_file = str(scratch / "conn" / "kernel.json")
+        if os.environ.get(OPT_OUT) != "1":
+            self.skipped_entries = copy_workdir(self._workdir(), scratch / "work")
+            for entry in self.skipped_entries:
+                self.log.warning("sandbox: not copied into the kernel's folder: %s", entry)
+
+    def _workdir(self) -> Path:
+        return Path(os.path.abspath(self.workdir or os.getcwd()))
+
+    async def _async_pre_start_kernel(self, **kw):
+        _ = self.kernel_spec  # raises jupyter_client's NoSuchKernel (with the name) before anything is made
+        self._make_scratch()
+        return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
         # Signals sent to bwrap do not reach the kernel inside its PID namespace, so a cell
@@ -102,18 +241,27 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = super().format_kernel_cmd(extra_arguments)
         if os.environ.get(OPT_OUT) == "1":
             return cmd
-        workdir = Path(self.workdir or os.getcwd()).resolve()
-        try:
-            root = course_root(workdir)
-        except FileNotFoundError:  # a notebook outside any course: hide the working directory's tree
-            root = Path.cwd().resolve()
-        return sandbox_command(cmd, workdir=workdir, scratch=self._scratch, course_root=root,
-                               memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds)
+        spec_env = {k: v.replace("{connection_file}", self.connection_file)
+                    for k, v in (self.kernel_spec.env or {}).items()}
+        argv0 = shutil.which(cmd[0]) or cmd[0]
+        env = kernel_environment(home=self._scratch / "home", interpreter_bin=Path(argv0).parent, spec_env=spec_env)
+        return sandbox_command(cmd, workdir=self._workdir(), scratch=self._scratch, memory_mb=self.memory_mb,
+                               cpu_seconds=self.cpu_seconds, env=env)
 
-    def cleanup_resources(self, restart=False):
-        super().cleanup_resources(restart=restart)
+    def discard_scratch(self) -> None:
+        """Remove the scratch folder (the kernel's copy, HOME, /tmp, sockets). Idempotent."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._finalizer = None
+        self._scratch = None
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        # shutdown_kernel() calls this one directly, so it is the hook for both paths.
+        await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            self.discard_scratch()
+
+    cleanup_resources = _async_cleanup_resources
 
 
 def check_sandbox_available() -> None:
@@ -137,7 +285,35 @@ class SandboxedExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
+        if km is not None:  # the caller owns it, and shuts it down
+            return super().preprocess(nb, resources, km=km)
         path = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
-        if km is None:
-            km = SandboxedKernelManager(kernel_name=self.kernel_name or "python3", parent=self, workdir=str(path))
-        return super().preprocess(nb, resources, km=km)
+        # The notebook's kernel (OverwriteKernelspec has reset it to the release's), as nbclient would pick it.
+        name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        km = SandboxedKernelManager(kernel_name=name, parent=self, workdir=str(path))
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            # nbclient only shuts down kernels of managers it created itself.
+            self._shutdown(km)
+
+    def _shutdown(self, km: SandboxedKernelManager) -> None:
+        from jupyter_core.utils import run_sync
+
+        async def stop():
+            try:
+                if km.has_kernel:
+                    await km.shutdown_kernel(now=False)
+            except Exception as err:  # a dead or unresponsive kernel: kill it
+                self.log.warning("sandbox: kernel shutdown failed (%s); killing it", err)
+                try:
+                    await km._async_kill_kernel()
+                except Exception:
+                    pass
+            finally:
+                await km.cleanup_resources()
+
+        try:
+            run_sync(stop)()
+        finally:
+            km.discard_scratch()

@@ -1,0 +1,321 @@
+"""The grading sandbox is an allow-list, and nbgrader never follows a student's symlink (issue 10).
+
+A kernel started by ``SandboxedKernelManager`` is probed from inside with nbclient; then
+real ``nbgrader autograde`` / ``generate_feedback`` run on a temporary course whose config
+also calls ``nncourse.grading.harden.install()``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import REPO, copy_course, nbgrader
+from nncourse.course import venv_env
+
+AID = "gradient_descent"
+
+pytestmark = pytest.mark.skipif(not Path("/usr/bin/bwrap").exists() and os.environ.get("CI") != "true",
+                                reason="bubblewrap is not installed (CI installs it through .ci/system-packages)")
+
+
+def run_in_sandbox(workdir: Path, code: str, kernel_name: str = "python3") -> str:
+    """Run ``code`` in a sandboxed kernel working on ``workdir``; its stdout."""
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    km = SandboxedKernelManager(kernel_name=kernel_name, workdir=str(workdir))
+    try:
+        NotebookClient(nb, km=km, timeout=60, resources={"metadata": {"path": str(workdir)}}).execute()
+    finally:
+        async def stop():
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+        run_sync(stop)()
+    assert km.scratch is None
+    out = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
+    errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
+    assert not errors, errors
+    return out
+
+
+PROBE = r'''
+import json, os, socket, sys
+def exists(p):
+    return os.path.lexists(p)
+def connect(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path); return "connected"
+    except OSError as e:
+        return type(e).__name__
+    finally:
+        s.close()
+def write(p):
+    try:
+        with open(p, "w") as fh: fh.write("from the kernel")
+        return True
+    except OSError:
+        return False
+with open("data.txt", "a") as fh:
+    fh.write("changed by the kernel")
+result = {
+    "wrote_here": write("written.txt"), "wrote_beside": write(os.path.join("..", "beside.txt")),
+    "env": dict(os.environ), "cwd": os.getcwd(), "listing": sorted(os.listdir(".")),
+    "executable": sys.executable,
+    "visible": {p: exists(p) for p in PATHS},
+    "socket": connect(SOCKET),
+    "root": sorted(os.listdir("/")), "etc": sorted(os.listdir("/etc")), "home": sorted(os.listdir("/root"))
+             if os.path.isdir("/root") else [],
+}
+print(json.dumps(result))
+'''
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A course with a student's folder, a HOME-like folder and a second course beside it, a host socket."""
+    course = tmp_path / "course"
+    (course / "assignments" / AID).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    (course / "gradebook.db").write_text("grades")
+    (course / "assignments" / AID / f"{AID}.ipynb").write_text("solutions")
+    work = course / "autograded" / "alice" / AID
+    (work / "sub").mkdir(parents=True)
+    (work / "data.txt").write_text("original")
+    (work / "sub" / "nested.txt").write_text("nested")
+    other_student = course / "autograded" / "bob" / AID
+    other_student.mkdir(parents=True)
+    (other_student / "bob.txt").write_text("bob's work")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine db password hunter2")
+    other = tmp_path / "other-course"
+    (other / "assignments").mkdir(parents=True)
+    (other / "assignments" / "exam.ipynb").write_text("other course")
+    os.symlink(course / "gradebook.db", work / "grades-link")
+    os.symlink(course / "assignments", work / "source-link")
+    os.mkfifo(work / "fifo")
+    sockdir = Path(tempfile.mkdtemp(prefix="nncourse-test-sock-", dir="/tmp"))
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(sockdir / "db.sock"))
+    server.listen(5)
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    yield {"course": course, "work": work, "home": home, "other": other, "bob": other_student,
+           "socket": sockdir / "db.sock", "accepted": accepted}
+    server.close()
+    for p in sockdir.iterdir():
+        p.unlink()
+    sockdir.rmdir()
+
+
+def test_kernel_sees_an_allow_list_only(host, monkeypatch):
+    monkeypatch.setenv("NNCOURSE_TEST_SECRET", "s3cr3t-token")
+    monkeypatch.setenv("PGPASSWORD", "hunter2")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    work = host["work"]
+    before = {p.relative_to(work): p.read_bytes() for p in work.rglob("*") if p.is_file() and not p.is_symlink()
+              and stat.S_ISREG(p.lstat().st_mode)}
+    paths = {
+        "home_file": str(host["home"] / ".netrc"), "other_course": str(host["other"] / "assignments" / "exam.ipynb"),
+        "gradebook": str(host["course"] / "gradebook.db"), "source": str(host["course"] / "assignments"),
+        "other_student": str(host["bob"]), "repo_readme": str(REPO / "README.md"), "repo_git": str(REPO / ".git"),
+        "repo_assignments": str(REPO / "assignments"), "shadow": "/etc/shadow", "run": "/run", "var_tmp": "/var/tmp",
+        "host_home": str(Path.home() / ".bash_history"), "var": "/var", "sys": "/sys", "socket_dir": str(host["socket"]),
+        "etc_hostname": "/etc/hostname", "ssl_private": "/etc/ssl/private",
+    }
+    code = f"PATHS = {json.dumps(paths)}\nSOCKET = {str(host['socket'])!r}\n" + PROBE
+    result = json.loads(run_in_sandbox(work, code).strip().splitlines()[-1])
+
+    env = result["env"]
+    assert "NNCOURSE_TEST_SECRET" not in env and "PGPASSWORD" not in env
+    assert "s3cr3t-token" not in json.dumps(env) and "hunter2" not in json.dumps(env)
+    assert env["OMP_NUM_THREADS"] == "1"  # the course's thread settings pass
+    assert env["HOME"] != str(Path.home()) and env["TMPDIR"] == "/tmp"
+    assert not any(result["visible"].values()), result["visible"]
+    assert result["socket"] in ("FileNotFoundError", "ConnectionRefusedError", "PermissionError"), result["socket"]
+    assert not host["accepted"], "the kernel reached a Unix socket on the host"
+    assert result["root"] == sorted(set(result["root"]) & {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32",
+                                                           "proc", "root", "sbin", "tmp", "usr", "work"}), result["root"]
+    assert "shadow" not in result["etc"] and "passwd" in result["etc"] and len(result["etc"]) < 20, result["etc"]
+    assert result["home"] in ([], [".pyenv"]), result["home"]  # at most the interpreter's own prefix
+    # The kernel worked in a fresh copy: same path, regular files only, its writes discarded.
+    assert result["cwd"] == str(work)
+    assert result["listing"] == ["data.txt", "sub", "written.txt"], result["listing"]
+    assert result["wrote_here"] is True  # (beside it lands in the private /tmp or fails: never on the host)
+    after = {p.relative_to(work): p.read_bytes() for p in work.rglob("*") if stat.S_ISREG(p.lstat().st_mode)}
+    assert after == before
+    assert not (work / "written.txt").exists() and not (work.parent / "beside.txt").exists()
+    assert os.path.islink(work / "grades-link") and (host["course"] / "gradebook.db").read_text() == "grades"
+    # The interpreter is the kernelspec's (the venv's python3 kernelspec).
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert result["executable"] == KernelSpecManager().get_kernel_spec("python3").argv[0]
+
+
+def test_the_notebooks_kernelspec_is_honoured(tmp_path, monkeypatch):
+    spec_dir = tmp_path / "jupyter" / "kernels" / "course-py"
+    spec_dir.mkdir(parents=True)
+    argv0 = str(Path(sys.prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}")
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Course",
+        "language": "python", "env": {"NNCOURSE_FROM_SPEC": "yes"}}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    work = tmp_path / "work"
+    work.mkdir()
+    out = run_in_sandbox(work, "import os, sys\nprint(sys.executable, os.environ.get('NNCOURSE_FROM_SPEC'))",
+                         kernel_name="course-py")
+    assert out.split() == [argv0, "yes"]
+
+
+def test_a_missing_kernelspec_is_a_clear_error(tmp_path):
+    from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_core.utils import run_sync
+
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    km = SandboxedKernelManager(kernel_name="no-such-kernel-here", workdir=str(tmp_path))
+    with pytest.raises(NoSuchKernel, match="no-such-kernel-here"):
+        run_sync(km.start_kernel)()
+    assert km.scratch is None  # nothing was created for it
+
+
+def test_sandboxed_execute_shuts_its_kernel_down(tmp_path):
+    from nncourse.grading.sandbox import SandboxedExecute
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os\nprint(os.getpid())")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    before = kernels(tmp_path)
+    SandboxedExecute(timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert nb.cells[0].outputs[0]["text"].strip().isdigit()
+    assert kernels(tmp_path) == before == []
+
+
+# ---------------------------------------------------------------- through real nbgrader
+
+
+def kernels(marker: Path) -> list[tuple[int, str]]:
+    """Live bwrap / kernel processes whose command line mentions ``marker`` (read from /proc)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(marker) in cmd and ("bwrap" in cmd or "ipykernel" in cmd):
+            found.append((int(pid), cmd))
+    return found
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("sandbox-course"), [AID])
+    with open(root / "nbgrader_config.py", "a") as fh:
+        fh.write("\nfrom nncourse.grading import harden as _harden\n_harden.install()\n"
+                 "c.SandboxedExecute.timeout = 30\n")
+    nbgrader(root, "generate_assignment", AID, "--force")
+    return root
+
+
+def submit(course: Path, student: str) -> Path:
+    folder = course / "submitted" / student / AID
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{AID}.ipynb").write_bytes((course / "release" / AID / f"{AID}.ipynb").read_bytes())
+    return folder
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): ("link" if p.is_symlink() else "dir" if p.is_dir() else "file")
+            for p in folder.rglob("*")}
+
+
+@pytest.mark.slow
+def test_symlinks_in_a_submission_are_refused_and_never_reach_feedback(course):
+    folder = submit(course, "linker")
+    (folder / "notes.txt").write_text("my notes")
+    os.symlink(course / "gradebook.db", folder / "grades.db")
+    os.symlink(course / "assignments" / AID / f"{AID}.ipynb", folder / "answers.txt")
+    os.symlink(course / "assignments", folder / "sources")
+    os.symlink(course / "nbgrader_config.py", folder / "extra.ipynb")
+    os.mkfifo(folder / "pipe")
+    gradebook_mode = (course / "gradebook.db").stat().st_mode
+    result = nbgrader(course, "autograde", AID, "--student", "linker", "--force")
+    log = result.stdout + result.stderr
+    for name in ("grades.db", "answers.txt", "sources", "pipe"):
+        assert f"refusing {folder / name}" in log, (name, log[-3000:])
+
+    out = course / "autograded" / "linker" / AID
+    assert tree(out) == {f"{AID}.ipynb": "file", "notes.txt": "file"}, tree(out)
+    secrets = [(course / "gradebook.db").read_bytes(), (course / "assignments" / AID / f"{AID}.ipynb").read_bytes()]
+    assert not any(p.read_bytes() in secrets for p in out.rglob("*"))
+
+    # A link that appears in autograded/ (e.g. left by an older grading run) is never followed or chmodded.
+    os.symlink(course / "gradebook.db", out / "leak.db")
+    os.symlink(course / "assignments", out / "leak-dir")
+    result = nbgrader(course, "generate_feedback", AID, "--student", "linker", "--force")
+    log = result.stdout + result.stderr
+    assert f"refusing {out / 'leak.db'}" in log, log[-3000:]
+    feedback = course / "feedback" / "linker" / AID
+    assert tree(feedback) == {f"{AID}.html": "file", "notes.txt": "file"}, tree(feedback)
+    assert (course / "gradebook.db").stat().st_mode == gradebook_mode  # not chmodded through a link
+    assert (course / "assignments" / AID / f"{AID}.ipynb").stat().st_mode & stat.S_IWUSR
+
+
+@pytest.mark.slow
+def test_odd_student_folders_get_a_clear_message(course):
+    from nncourse.grading.harden import check_student_id, student_id_message
+
+    assert check_student_id("alice") is None
+    for student in (".hidden", "with space"):
+        submit(course, student)
+    result = nbgrader(course, "autograde", AID, "--force", check=False)
+    log = result.stdout + result.stderr
+    for student in (".hidden", "with space"):
+        assert check_student_id(student)
+        assert student_id_message(student) in log, log[-3000:]
+        assert not (course / "autograded" / student).exists()
+
+
+@pytest.mark.slow
+def test_a_class_of_ten_leaves_no_kernel_and_no_scratch(course, tmp_path):
+    for i in range(10):
+        submit(course, f"class{i:02d}")
+    scratch_root = tmp_path / "grader-tmp"
+    scratch_root.mkdir()
+    assert kernels(scratch_root) == []
+    env = venv_env() | {"TMPDIR": str(scratch_root)}
+    env.pop("NBGRADER_DB_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", AID, "--student", "class*", "--force"],
+                            cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    most = 0
+    while proc.poll() is None:
+        live = [cmd for _, cmd in kernels(scratch_root) if "ipykernel" in cmd and "bwrap" not in cmd]
+        most = max(most, len(live))
+        time.sleep(0.2)
+    reader.join(timeout=30)
+    assert proc.returncode == 0, "".join(output)[-3000:]
+    assert all((course / "autograded" / f"class{i:02d}" / AID / f"{AID}.ipynb").is_file() for i in range(10))
+    assert 1 <= most <= 1, f"{most} kernels alive at once: kernels are not shut down after each notebook"
+    assert kernels(scratch_root) == []
+    assert not list(scratch_root.glob("nncourse-kernel-*"))
