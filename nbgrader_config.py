@@ -63,41 +63,36 @@ from nncourse.grading.feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
-# Autograding runs every kernel in the bubblewrap sandbox (nncourse.grading.sandbox):
-# no network, read-only system, course secrets hidden, memory and CPU capped. This
-# applies to `nbgrader autograde`, the Formgrader's autograde button and `make grade`.
-# Student-side Validate is unaffected. Limits: c.SandboxedKernelManager.memory_mb / cpu_seconds.
+# Autograding runs in two processes (nncourse.grading.judge): every cell that is not a test
+# cell runs in a bubblewrap-sandboxed student kernel (no network, an allow-list of read-only
+# system paths, a scratch copy of the student's folder, a cleared environment, memory and CPU
+# capped); the test cells, hidden tests included, run in the judge inside this trusted process,
+# which never executes student code and receives only data from the kernel. This applies to
+# `nbgrader autograde`, the Formgrader's autograde button and `make grade`; Validate is unaffected.
+# Limits: c.JudgedExecute.timeout (per cell), c.SandboxedKernelManager.memory_mb / cpu_seconds.
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     IgnorePattern,
     LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 
-from nncourse.grading.sandbox import SandboxedExecute  # noqa: E402
+from nncourse.grading.execute import JudgedExecute  # noqa: E402
+from nncourse.grading.preprocessors import RestoreAnswerCells  # noqa: E402
 
-c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreAnswerCells,
+                                      OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-c.SandboxedExecute.timeout = 60
+c.JudgedExecute.timeout = 60
 c.SandboxedKernelManager.memory_mb = 4096
 c.SandboxedKernelManager.cpu_seconds = 600
-
-# Answer cells that reach into the interpreter (input transformers, exception handlers,
-# patched modules or test helpers, exits) are replaced by a failing stub before the
-# kernel starts, with the reason at the top of the feedback (nncourse.grading.policy).
-from nbgrader.preprocessors import (  # noqa: E402
-    ClearOutput as _ClearOutput,
-    DeduplicateIds,
-    OverwriteCells,
-    OverwriteKernelspec,
-)
-
-from nncourse.grading.preprocessors import EnforceAnswerPolicy  # noqa: E402
-
-c.Autograde.sanitize_preprocessors = [_ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                      EnforceAnswerPolicy, CheckCellMetadata]
 
 # Ask alembic for the gradebook's schema head once per process, not at every gradebook opening.
 from nncourse.grading import cache_alembic_version  # noqa: E402

@@ -67,6 +67,10 @@ class swapped:
 
     Grading uses it to test one part in isolation: a later function is called with the
     reference version of an earlier one, so a mistake costs the points of its own part only.
+
+    In a judged test cell (``nncourse.grading.judge``) ``globals()`` is the judge's namespace:
+    the student kernel then sees each replacement as a callback into the judge, for the
+    duration of the block.
     """
 
     _MISSING = object()
@@ -80,9 +84,14 @@ class swapped:
         for name, value in self.replacements.items():
             self.saved[name] = self.namespace.get(name, self._MISSING)
             self.namespace[name] = value
+        judge = self.namespace.get("__nncourse_judge__")
+        self._token = judge.swap_in(self.replacements) if judge is not None else None
         return self
 
     def __exit__(self, *exc):
+        judge = self.namespace.get("__nncourse_judge__")
+        if judge is not None and self._token is not None:
+            judge.swap_out(self._token)
         for name, value in self.saved.items():
             if value is self._MISSING:
                 self.namespace.pop(name, None)

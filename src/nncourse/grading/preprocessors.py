@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from nncourse.grading.policy import check_notebook
 
 NOTICE_TITLE = "**This submission needs manual grading.**"
-
-
-def stub_for(reasons: list[str]) -> str:
-    """The code that replaces a flagged answer: it fails its tests and says why."""
-    message = "This answer was not run because it reaches into the interpreter: " + "; ".join(reasons)
-    return f"raise RuntimeError({message!r})"
 
 
 def add_notice(nb, reasons: list[str]) -> None:
@@ -34,19 +27,27 @@ def notice_reasons(nb) -> list[str]:
     return []
 
 
-class EnforceAnswerPolicy(NbGraderPreprocessor):
-    """Replace answer cells that break nncourse.grading.policy with a failing stub, and flag the notebook."""
+class RestoreAnswerCells(NbGraderPreprocessor):
+    """An answer or test cell turned into Markdown or raw (one key press) becomes a code cell again.
+
+    The gradebook knows each graded cell's type; nbgrader itself would fail on such a cell or
+    grade it as missing. The cell keeps the student's text, so honest code still runs.
+    """
 
     def preprocess(self, nb, resources):
-        flagged = check_notebook(nb)
-        reasons = []
-        for cell in nb.cells:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources.get("nbgrader", {})
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                record = gb.find_notebook(info["notebook"], info["assignment"])
+                code_cells = {c.name for c in record.source_cells if c.cell_type == "code"}
+        except (KeyError, MissingEntry):
+            return nb, resources
+        for index, cell in enumerate(nb.cells):
             gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if cell.cell_type == "code" and gid in flagged:
-                why = "; ".join(str(v) for v in flagged[gid])
-                cell.source = stub_for([str(v) for v in flagged[gid]])
-                reasons.append(f"answer cell '{gid}' was not run: {why}")
-                self.log.warning("%s: answer cell '%s' not run: %s",
-                                 resources.get("nbgrader", {}).get("student"), gid, why)
-        add_notice(nb, reasons)
+            if gid in code_cells and cell.cell_type != "code":
+                nb.cells[index] = new_code_cell(source=cell.source, metadata=cell.metadata)
+                self.log.warning("%s: cell '%s' was a %s cell; it was graded as code",
+                                 info.get("student"), gid, cell.cell_type)
         return nb, resources

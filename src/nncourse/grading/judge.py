@@ -1,0 +1,753 @@
+"""The judge: test cells run in the grading process, never in the student's kernel.
+
+A graded notebook runs in two processes:
+
+- the **student kernel** (sandboxed) runs every cell that is not a test cell: the
+  instructor's setup cells, the answers and any cell the student added;
+- the **judge** (this module, inside the trusted nbgrader process) runs the test cells,
+  hidden tests included, with its own NumPy, Keras and ``nncourse.checks``. It never
+  executes a line the student wrote.
+
+When a test cell uses a name, the judge looks it up in this order:
+
+1. names the judge bound itself: the test cells so far, and the statements of the
+   instructor's setup cells that need nothing from the student (imports, helper
+   functions, data), re-run here from the gradebook's copy of those cells;
+2. Python's builtins (the student cannot redefine ``len`` or ``isinstance`` for a test);
+3. everything else is asked of the student kernel, over a boundary that carries data
+   only (``nncourse.grading.agent``): numbers, text, containers and NumPy arrays arrive
+   as values, every other object as a handle whose calls send data and return data.
+
+So a patched module, a rewritten helper or an object with lying comparison operators
+in the kernel cannot change a comparison made here: comparisons with student objects
+are never delegated to them. Callbacks that a test hands to student code (a lambda, a
+random generator, a reference function through ``swapped``) stay in the judge as
+handles and expire when the test cell ends. Nothing of a hidden test is sent to the
+kernel except the arguments of the calls it makes.
+
+The verdict nbgrader reads (the test cell's error output) is the judge's; what the
+kernel prints during a call is shown in the cell (stderr as ordinary text) and decides
+nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import inspect
+import io
+import keyword
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from nbformat.v4 import new_output
+
+from nncourse.grading import agent as wire
+
+AGENT_SOURCE = Path(wire.__file__).read_text()
+BOOTSTRAP = (
+    "def _nncourse_boot(source):\n"
+    "    import types\n"
+    "    module = types.ModuleType('_nncourse_wire')\n"
+    "    exec(compile(source, '<nncourse agent>', 'exec'), module.__dict__)\n"
+    "    module.install(get_ipython())\n"
+    "_nncourse_boot({source!r})\n"
+    "del _nncourse_boot\n"
+)
+JUDGE_KEY = "__nncourse_judge__"
+
+
+class KernelGone(RuntimeError):
+    """The student kernel died or stopped answering."""
+
+
+class StudentException(Exception):
+    """An exception raised by student code, re-raised in the judge as data (its type name and message)."""
+
+
+_exception_classes: dict[str, type] = {}
+
+
+def student_exception(name: str, message: str) -> StudentException:
+    """An exception that says what the student's code raised; a subclass of the builtin of that name, if any."""
+    name = name if name.isidentifier() and not keyword.iskeyword(name) else "Exception"
+    cls = _exception_classes.get(name)
+    if cls is None:
+        base = getattr(builtins, name, None)
+        bases = (StudentException,)
+        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+            bases = (StudentException, base)
+        cls = type(name, bases, {"__module__": "student"})
+        _exception_classes[name] = cls
+    return cls(message)
+
+
+# ---------------------------------------------------------------- handles on student objects
+
+class StudentObject:
+    """A student object that stays in the kernel. Calls and reads are messages; comparisons stay here."""
+
+    __slots__ = ("_link", "_id", "_info", "__weakref__")
+
+    def __init__(self, link, hid, info):
+        object.__setattr__(self, "_link", link)
+        object.__setattr__(self, "_id", hid)
+        object.__setattr__(self, "_info", info)
+
+    def _ask(self, op, **fields):
+        return self._link.ask(op, self, **fields)
+
+    @property
+    def __class__(self):  # isinstance(model, keras.Model) works without the judge trusting anything
+        return self._link.claimed_class(self._info) or type(self)
+
+    def __call__(self, *args, **kwargs):
+        return self._link.call(self, args, kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("the tests cannot change attributes of student objects")
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key=self._link.enc(key))
+
+    def __len__(self):
+        return _typed(self._ask("len"), int, "len()")
+
+    def __iter__(self):
+        return iter(_typed(self._ask("list"), list, "iteration"))
+
+    def __contains__(self, item):  # decided here, by comparing data, not by the student's __contains__
+        return any(x is item or (not isinstance(x, StudentObject) and x == item) for x in self)
+
+    def __bool__(self):
+        return _typed(self._ask("bool"), bool, "bool()")
+
+    def __float__(self):
+        return float(_typed(self._ask("float"), (float, int), "float()"))
+
+    def __int__(self):
+        return _typed(self._ask("int"), int, "int()")
+
+    __index__ = __int__
+
+    def __array__(self, dtype=None, copy=None):
+        import numpy as np
+
+        value = self._ask("array")
+        if not isinstance(value, np.ndarray):
+            raise TypeError("the student object does not convert to a numeric array")
+        return value.astype(dtype) if dtype is not None else value
+
+    def __eq__(self, other):
+        # Between two student objects the student may decide; against the judge's values never.
+        if isinstance(other, StudentObject) and type.__getattribute__(type(other), "__eq__") is StudentObject.__eq__ \
+                and object.__getattribute__(other, "_link") is self._link:
+            return _typed(self._ask("eq", other=["h", "k", object.__getattribute__(other, "_id"), {}]), bool, "==")
+        return self is other
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        try:
+            return _typed(self._ask("repr"), str, "repr()")
+        except Exception:
+            return f"<{self._info.get('type', 'object')} object from the student's kernel>"
+
+    def __str__(self):
+        try:
+            return _typed(self._ask("str"), str, "str()")
+        except Exception:
+            return repr(self)
+
+
+def _typed(value, kinds, what):
+    if not isinstance(value, kinds) or isinstance(value, StudentObject):
+        raise TypeError(f"{what} of a student object did not give a {getattr(kinds, '__name__', 'value')}")
+    return value
+
+
+_proxy_classes: dict[str, type] = {}
+
+
+def proxy_class(type_name: str) -> type:
+    """A StudentObject subclass named like the student's type, so messages read 'a Sequential', not 'a proxy'."""
+    name = type_name if type_name.isidentifier() else "StudentObject"
+    cls = _proxy_classes.get(name)
+    if cls is None:
+        cls = type(name, (StudentObject,), {"__slots__": (), "__module__": "student"})
+        _proxy_classes[name] = cls
+    return cls
+
+
+# ---------------------------------------------------------------- the link to the kernel
+
+class KernelLink:
+    """The judge's own client of the student kernel: requests, callbacks and the kernel's output."""
+
+    def __init__(self, km, *, timeout: float, log):
+        self.km = km
+        self.log = log
+        self.timeout = timeout
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_info(km.get_connection_info())
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+        self.open_msg: str | None = None
+        self.deadline = float("inf")
+        self.outputs: list | None = None
+        self.dead = False
+        self.proxies: dict[int, StudentObject] = {}
+        self.local: dict[int, object] = {}  # judge objects handed to the kernel, valid for one test cell
+        self.local_ids: dict[int, int] = {}
+        self.names: dict[str, object] = {}  # kernel names read since the kernel last ran code
+        self.class_cache: dict[tuple, type | None] = {}
+
+    # ---- codec
+    def enc(self, value):
+        return wire.encode(value, self._handle_for)
+
+    def dec(self, data):
+        return wire.decode(data, self._resolve)
+
+    def _handle_for(self, obj):
+        if isinstance(obj, StudentObject):
+            return ["h", "k", object.__getattribute__(obj, "_id"), {}]
+        if isinstance(obj, (types.ModuleType, types.FrameType, types.CodeType)):
+            raise TypeError(f"the tests cannot hand a {type(obj).__name__} to student code")
+        key = id(obj)
+        hid = self.local_ids.get(key)
+        if hid is None:
+            hid = len(self.local) + 1
+            self.local[hid] = obj
+            self.local_ids[key] = hid
+        return ["h", "j", hid, wire.describe(obj)]
+
+    def _resolve(self, side, hid, info):
+        if side == "j":
+            if hid not in self.local:
+                raise wire.WireError("a handle from an earlier test cell is no longer valid")
+            return self.local[hid]
+        proxy = self.proxies.get(hid)
+        if proxy is None:
+            info = {"type": str(info.get("type", "object"))[:100],
+                    "mro": [str(m)[:300] for m in info.get("mro", [])][:32] if isinstance(info.get("mro"), list) else []}
+            proxy = proxy_class(info["type"])(self, hid, info)
+            self.proxies[hid] = proxy
+        return proxy
+
+    def claimed_class(self, info) -> type | None:
+        """The judge's own class for the most specific type the kernel names, among modules already loaded."""
+        key = tuple(info.get("mro", ()))
+        if key not in self.class_cache:
+            found = None
+            for qualified in key:
+                module_name, _, qualname = qualified.rpartition(".")
+                module = sys.modules.get(module_name)
+                candidate = getattr(module, qualname, None) if module is not None and "." not in qualname else None
+                if isinstance(candidate, type) and candidate is not object:
+                    found = candidate
+                    break
+            self.class_cache[key] = found
+        return self.class_cache[key]
+
+    def end_cell(self):
+        """Revoke the judge objects handed out during a test cell and forget cached kernel names."""
+        self.close_serve()
+        self.local.clear()
+        self.local_ids.clear()
+        self.names.clear()
+
+    # ---- transport
+    def run_code(self, code: str, *, wait: float = 60) -> dict:
+        """Run trusted code (the agent's bootstrap, a visible test) in the kernel, silently; return the reply."""
+        self.close_serve()
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        reply = self._wait_reply(msg_id, time.monotonic() + wait)
+        self.names.clear()
+        return reply
+
+    def _wait_reply(self, msg_id: str, deadline: float) -> dict:
+        while True:
+            if time.monotonic() > deadline:
+                raise KernelGone("the student kernel did not answer in time")
+            try:
+                msg = self.kc.get_shell_msg(timeout=0.2)
+            except Exception:  # queue.Empty
+                self._check_alive()
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                self._drain_iopub(msg_id)
+                return msg
+
+    def _check_alive(self):
+        if not self._alive():
+            self.dead = True
+            raise KernelGone("the student kernel died")
+
+    def _alive(self) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(run_sync(self.km.is_alive)()) if inspect.iscoroutinefunction(self.km.is_alive) \
+                else bool(self.km.is_alive())
+        except Exception:
+            return False
+
+    def _drain_iopub(self, msg_id: str | None, until_idle: bool = True, wait: float = 5.0):
+        """Move the kernel's output for our request into the current cell (stderr shown as ordinary text)."""
+        end = time.monotonic() + wait
+        while True:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.05 if until_idle else 0)
+            except Exception:
+                if not until_idle or time.monotonic() > end:
+                    return
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind, content = msg["header"]["msg_type"], msg["content"]
+            if kind == "status" and content.get("execution_state") == "idle":
+                return
+            if self.outputs is None:
+                continue
+            if kind == "stream":
+                self._append_text(str(content.get("text", "")))
+            elif kind == "display_data":
+                self.outputs.append(new_output("display_data", data=content.get("data", {}),
+                                               metadata=content.get("metadata", {})))
+
+    def _append_text(self, text: str):
+        if not text or self.outputs is None:
+            return
+        if self.outputs and self.outputs[-1].get("output_type") == "stream" and self.outputs[-1].get("name") == "stdout":
+            self.outputs[-1]["text"] += text
+        else:
+            self.outputs.append(new_output("stream", name="stdout", text=text))
+
+    def _open_serve(self):
+        if self.open_msg is not None:
+            return
+        self._check_alive()
+        self.open_msg = self.kc.execute("_nncourse_agent.serve()", silent=False, store_history=False, allow_stdin=True)
+        first = self._receive()
+        if first.get("kind") != "ready":
+            raise KernelGone("the student kernel did not start answering the tests")
+
+    def close_serve(self):
+        if self.open_msg is None:
+            return
+        msg_id, self.open_msg = self.open_msg, None
+        if self.dead:
+            return
+        try:
+            self.kc.input(wire.dumps({"kind": "done"}))
+            self._wait_reply(msg_id, time.monotonic() + 30)
+        except KernelGone:
+            pass
+
+    def _receive(self) -> dict:
+        """The kernel's next message while it serves us (an input_request's prompt)."""
+        interrupted_at = None
+        while True:
+            now = time.monotonic()
+            if now > self.deadline and interrupted_at is None:
+                interrupted_at = now
+                self._interrupt()
+            if interrupted_at is not None and now > interrupted_at + 10:
+                self.dead = True
+                self.open_msg = None
+                raise KernelGone("the student kernel did not stop after the time limit")
+            try:
+                msg = self.kc.get_stdin_msg(timeout=0.05)
+            except Exception:
+                self._drain_iopub(self.open_msg, until_idle=False)
+                if self.kc.shell_channel.msg_ready():
+                    reply = self.kc.get_shell_msg(timeout=0)
+                    if reply.get("parent_header", {}).get("msg_id") == self.open_msg:
+                        self.open_msg = None
+                        raise KernelGone("the student kernel stopped answering the tests "
+                                         "(its code replaced or broke the grading agent)")
+                if int(now * 4) % 4 == 0:
+                    self._check_alive()
+                continue
+            if msg["header"]["msg_type"] != "input_request" or \
+                    msg.get("parent_header", {}).get("msg_id") != self.open_msg:
+                continue
+            self._drain_iopub(self.open_msg, until_idle=False)
+            try:
+                message = wire.loads(msg["content"].get("prompt", ""))
+            except wire.WireError as exc:
+                raise KernelGone(f"the student kernel sent an unreadable message ({exc})") from None
+            if not isinstance(message, dict):
+                raise KernelGone("the student kernel sent an unreadable message")
+            if interrupted_at is not None and message.get("kind") == "return":
+                raise TimeoutError(f"the student's code ran longer than the {self.timeout:g} s this test allows")
+            return message
+
+    def _interrupt(self):
+        try:
+            self.kc.control_channel.send(self.kc.session.msg("interrupt_request", {}))
+        except Exception:
+            pass
+
+    def request(self, message: dict) -> dict:
+        """Send a request and serve the kernel's callbacks until its answer arrives."""
+        if self.dead:
+            raise KernelGone("the student kernel is no longer running")
+        self._open_serve()
+        self.names.clear() if message.get("op") != "get" else None
+        self.kc.input(wire.dumps(message))
+        while True:
+            reply = self._receive()
+            if reply.get("kind") == "return":
+                return reply
+            if reply.get("kind") == "request":
+                self.kc.input(wire.dumps({"kind": "return", **self.serve_callback(reply)}))
+                continue
+            raise KernelGone("the student kernel broke the grading protocol")
+
+    # ---- requests the judge makes
+    def _value(self, reply: dict):
+        if "raise" in reply:
+            info = reply["raise"] if isinstance(reply["raise"], dict) else {}
+            raise student_exception(str(info.get("type", "Exception"))[:80], str(info.get("message", ""))[:2000])
+        if "value" not in reply:
+            raise KernelGone("the student kernel sent an answer without a value")
+        return self.dec(reply["value"])
+
+    def ask(self, op: str, target: StudentObject, **fields):
+        return self._value(self.request({"op": op, "target": ["h", "k", object.__getattribute__(target, "_id"), {}],
+                                         **fields}))
+
+    def call(self, target: StudentObject, args, kwargs):
+        reply = self.request({"op": "call", "target": ["h", "k", object.__getattribute__(target, "_id"), {}],
+                              "args": [self.enc(a) for a in args],
+                              "kwargs": {str(k): self.enc(v) for k, v in kwargs.items()}})
+        value = self._value(reply)
+        self._write_back(args, kwargs, reply.get("changed", []))
+        return value
+
+    def _write_back(self, args, kwargs, changed):
+        """Arguments the student's code changed in place get the new contents, as stock nbgrader would see."""
+        import numpy as np
+
+        if not isinstance(changed, list):
+            return
+        for item in changed[:256]:
+            if not (isinstance(item, list) and len(item) == 2):
+                continue
+            key, data = item
+            original = args[key] if type(key) is int and 0 <= key < len(args) else kwargs.get(key) if isinstance(key, str) else None
+            if original is None:
+                continue
+            try:
+                new = self.dec(data)
+                if isinstance(original, np.ndarray) and isinstance(new, np.ndarray) and original.flags.writeable \
+                        and new.shape == original.shape:
+                    np.copyto(original, new, casting="unsafe")
+                elif type(original) is list and type(new) is list:
+                    original[:] = new
+                elif type(original) is dict and type(new) is dict:
+                    original.clear()
+                    original.update(new)
+            except (wire.WireError, TypeError, ValueError):
+                continue
+
+    def get_name(self, name: str):
+        """The student's value of a name; KeyError if the kernel has none."""
+        if name in self.names:
+            return self.names[name]
+        found = self._value(self.request({"op": "get", "name": name}))
+        if not (isinstance(found, list) and found and found[0] in ("found", "missing")):
+            raise KernelGone("the student kernel answered a name lookup with something else")
+        if found[0] == "missing" or len(found) != 2:
+            raise KeyError(name)
+        self.names[name] = found[1]
+        return found[1]
+
+    def swap_in(self, replacements: dict) -> int:
+        return self._value(self.request({"op": "swap_in", "names": {k: self.enc(v) for k, v in replacements.items()}}))
+
+    def swap_out(self, token) -> None:
+        if not self.dead:
+            self._value(self.request({"op": "swap_out", "token": token}))
+
+    # ---- callbacks from student code into the judge
+    def serve_callback(self, request: dict) -> dict:
+        try:
+            return {"value": self.enc(self._callback(request))}
+        except KernelGone:
+            raise
+        except Exception as exc:
+            return {"raise": {"type": type(exc).__name__, "message": str(exc)[:500]}}
+
+    def _callback(self, request: dict):
+        target = self.dec(request.get("target"))
+        if isinstance(target, StudentObject):
+            raise TypeError("not an object of the tests")
+        op = request.get("op")
+        if op == "call":
+            if not callable(target) or isinstance(target, type):
+                raise TypeError("this object of the tests cannot be called")
+            args = [self.dec(a) for a in request.get("args", [])]
+            kwargs = request.get("kwargs", {})
+            if not isinstance(kwargs, dict):
+                raise TypeError("bad keyword arguments")
+            return target(*args, **{str(k): self.dec(v) for k, v in kwargs.items()})
+        if op == "getattr":
+            name = request.get("name")
+            if not isinstance(name, str) or name.startswith("_") or name in ("ctypes", "cffi"):
+                raise AttributeError("student code may read only public attributes of the tests' objects")
+            value = getattr(target, name)
+            if isinstance(value, type):
+                raise TypeError("student code cannot receive classes of the tests")
+            return value
+        if op == "getitem":
+            return target[self.dec(request.get("key"))]
+        if op == "len":
+            return len(target)
+        if op == "list":
+            return list(target)
+        raise ValueError(f"unknown request {op!r}")
+
+
+# ---------------------------------------------------------------- which names the judge may bind itself
+
+def python_of(source: str) -> str:
+    """IPython syntax (magics) rewritten as plain Python, as the kernel would run it."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(source)
+
+
+def parse(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(python_of(source))
+    except SyntaxError:
+        return None
+
+
+def bound_names(node: ast.AST) -> set[str]:
+    """Module-level names a statement binds (assignment targets, imports, defs; not names local to functions)."""
+    names: set[str] = set()
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    stack = [node]
+    while stack:
+        sub = stack.pop()
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(sub, ast.Lambda):
+                names.add(sub.name)
+            continue
+        if isinstance(sub, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+            names.add(sub.id)
+        elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+            names |= bound_names(sub)
+        elif isinstance(sub, ast.NamedExpr) and isinstance(sub.target, ast.Name):
+            names.add(sub.target.id)
+        stack.extend(ast.iter_child_nodes(sub))
+    return names
+
+
+def used_names(node: ast.AST) -> set[str]:
+    """Every name a statement reads anywhere, function bodies included (an over-approximation of its needs)."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def names_bound_by_cells(sources) -> set[str]:
+    names: set[str] = set()
+    for source in sources:
+        tree = parse(source)
+        if tree is not None:
+            for stmt in tree.body:
+                names |= bound_names(stmt)
+    return names
+
+
+def visible_part(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> str:
+    """A test cell without its hidden region: the code the student's own copy shows."""
+    out, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        if begin in line:
+            hidden = True
+        elif end in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- one notebook's judge
+
+class _Names(dict):
+    """The judge's builtins for test cells: Python's own, then the student kernel for every other name."""
+
+    def __init__(self, session, hidden: set[str]):
+        super().__init__({k: v for k, v in vars(builtins).items() if k not in hidden})
+        self.session = session
+
+    def __missing__(self, name):
+        return self.session.link.get_name(name)
+
+
+class Judge:
+    """The judge of one notebook: its namespace, the instructor's setup statements, and the test cells."""
+
+    def __init__(self, link: KernelLink, *, student_owned: set[str], workdir: str, log):
+        self.link = link
+        self.log = log
+        self.workdir = workdir
+        self.student_owned = set(student_owned)
+        self.globals: dict = {"__name__": "__main__", JUDGE_KEY: self}
+        self.globals["__builtins__"] = _Names(self, self.student_owned)
+        self.kernel_only: set[str] = set(self.student_owned)  # names the judge must ask the kernel for
+
+    # ---- setup cells: the statements that need nothing from the student
+    def _resolvable(self, name: str) -> bool:
+        return name not in self.kernel_only and (name in self.globals or hasattr(builtins, name))
+
+    def run_setup(self, source: str) -> None:
+        tree = parse(source)
+        if tree is None:
+            return
+        for stmt in tree.body:
+            binds = bound_names(stmt)
+            needs = used_names(stmt) - binds if not isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) \
+                else used_names(stmt) - {stmt.name}
+            needs -= _locals_of(stmt)
+            if binds & self.kernel_only or not all(self._resolvable(n) for n in needs):
+                self.kernel_only |= binds
+                continue
+            try:
+                with self._in_workdir(), _quiet():
+                    exec(compile(ast.Module(body=[stmt], type_ignores=[]), "<setup cell>", "exec"), self.globals)
+            except BaseException as exc:  # the kernel ran it too: its names come from there
+                self.log.debug("judge: setup statement failed here (%s); its names come from the kernel", exc)
+                for name in binds:
+                    self.globals.pop(name, None)
+                self.kernel_only |= binds
+
+    # ---- test cells
+    def run_test(self, cell) -> None:
+        cell.outputs = []
+        cell.execution_count = None
+        self.link.outputs = cell.outputs
+        self.link.deadline = time.monotonic() + self.link.timeout
+        writer = _CellWriter(self.link)
+        try:
+            tree = ast.parse(python_of(cell.source))
+            for name in bound_names(tree):
+                self.kernel_only.discard(name)  # the test binds it: from now on it is the judge's
+            last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+            with self._in_workdir(), contextlib.redirect_stdout(writer), contextlib.redirect_stderr(writer):
+                exec(compile(tree, "<test cell>", "exec"), self.globals)
+                if last is not None:
+                    value = eval(compile(ast.Expression(last.value), "<test cell>", "eval"), self.globals)
+                    if value is not None:
+                        self.globals["_"] = value
+                        text = repr(value) if not isinstance(value, StudentObject) else \
+                            f"<{value._info.get('type', 'object')} object from the student's kernel>"
+                        cell.outputs.append(new_output("execute_result", data={"text/plain": text},
+                                                       execution_count=None))
+        except BaseException as exc:  # every failure is the test's verdict, never the grader's crash
+            cell.outputs.append(error_output(exc))
+            if isinstance(exc, KernelGone):
+                self.log.warning("judge: %s", exc)
+        finally:
+            self.link.outputs = None
+            try:
+                self.link.end_cell()
+            except KernelGone:
+                pass
+
+    @contextlib.contextmanager
+    def _in_workdir(self):
+        here = os.getcwd()
+        try:
+            os.chdir(self.workdir)
+        except OSError:
+            pass
+        try:
+            yield
+        finally:
+            os.chdir(here)
+
+    # ---- nncourse.checks.swapped in a judged test cell
+    def swap_in(self, replacements: dict):
+        return self.link.swap_in(replacements)
+
+    def swap_out(self, token) -> None:
+        try:
+            self.link.swap_out(token)
+        except KernelGone:
+            pass
+
+
+def _locals_of(stmt: ast.AST) -> set[str]:
+    """Names bound inside functions, lambdas and comprehensions of a statement (parameters included)."""
+    names: set[str] = set()
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            names |= {x.arg for x in a.posonlyargs + a.args + a.kwonlyargs}
+            names |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            for gen in node.generators:
+                names |= {n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+class _CellWriter(io.TextIOBase):
+    """stdout and stderr of a test cell, in order with the kernel's output, as one stdout stream."""
+
+    def __init__(self, link: KernelLink):
+        self.link = link
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        self.link._append_text(str(text))
+        return len(text)
+
+
+@contextlib.contextmanager
+def _quiet():
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def error_output(exc: BaseException):
+    ename = type(exc).__name__
+    evalue = str(exc)
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<test cell>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    traceback = [f"{ename}: {evalue}"] + ([f"(raised at line {line} of the test cell)"] if line else [])
+    return new_output("error", ename=ename, evalue=evalue, traceback=traceback)
