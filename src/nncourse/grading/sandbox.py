@@ -58,6 +58,7 @@ ENV_PASSED = ("PYTHONHASHSEED", "NBGRADER_EXECUTION", "KERAS_BACKEND", "OMP_NUM_
               "TF_DETERMINISTIC_OPS", "TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_USE_LEGACY_KERAS",
               "TF_FORCE_GPU_ALLOW_GROWTH", "TF_GPU_ALLOCATOR", "TF_XLA_FLAGS", "CUDA_VISIBLE_DEVICES")
 LOCALE = "C.UTF-8"
+UNIX_PATH_MAX = 100  # sun_path is 108 bytes; ipc socket names add "-<n>"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/nncourse
 
 
@@ -168,13 +169,20 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
               Path(sys.base_prefix).resolve(), PACKAGE_DIR, *extra_ro]
     for path in _minimal(needed):
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--dev", "/dev", "--proc", "/proc",
-             "--bind", str(scratch / "tmp"), "/tmp",
-             "--bind", str(scratch / "home"), str(scratch / "home"),
+    args += ["--dev", "/dev", "--proc", "/proc", "--bind", str(scratch / "tmp"), "/tmp"]
+    # A working folder under /tmp would get its parent folders made in the private, writable /tmp:
+    # put them on a tmpfs of their own that is then made read-only, like the rest of the tree.
+    anchor = None
+    if Path("/tmp") in workdir.parents and len(workdir.relative_to("/tmp").parts) > 1:
+        anchor = Path("/tmp") / workdir.relative_to("/tmp").parts[0]
+        args += ["--tmpfs", str(anchor)]
+    args += ["--bind", str(scratch / "home"), str(scratch / "home"),
              "--bind", str(scratch / "conn"), str(scratch / "conn"),
-             "--bind", str(scratch / "work"), str(workdir),
-             # bwrap's own root (where the mount points above were made) is read-only too.
-             "--remount-ro", "/", "--chdir", str(workdir)]
+             "--bind", str(scratch / "work"), str(workdir)]
+    if anchor is not None:
+        args += ["--remount-ro", str(anchor)]
+    # bwrap's own root (where the mount points above were made) is read-only too.
+    args += ["--remount-ro", "/", "--chdir", str(workdir)]
     for name, value in env.items():
         args += ["--setenv", name, value]
     args.append("--")
@@ -212,6 +220,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._scratch is not None:
             return
         scratch = Path(tempfile.mkdtemp(prefix="nncourse-kernel-")).resolve()
+        if len(str(scratch / "conn" / "kernel-0")) > UNIX_PATH_MAX:  # ZeroMQ's ipc paths are Unix socket paths
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch = Path(tempfile.mkdtemp(prefix="nncourse-kernel-", dir="/tmp")).resolve()
         self._finalizer = weakref.finalize(self, shutil.rmtree, str(scratch), True)
         for sub in ("conn", "home", "tmp", "work", "etc", "home/.config/matplotlib", "home/.ipython",
                     "home/.local/share/jupyter/runtime"):
