@@ -221,6 +221,30 @@ def test_sandboxed_execute_shuts_its_kernel_down(tmp_path):
     scratch_root.rmdir()
 
 
+def test_scan_submission_lists_regular_files_and_refuses_the_rest(tmp_path):
+    from nncourse.grading.harden import scan_submission
+
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "a.ipynb").write_text("{}")
+    (tmp_path / "sub" / "deeper" / "data.csv").write_text("1")
+    (tmp_path / "outside").mkdir()
+    os.symlink("/etc/passwd", tmp_path / "sub" / "link")
+    os.symlink(tmp_path / "outside", tmp_path / "linked-folder")
+    os.symlink("/nonexistent", tmp_path / "dangling")
+    os.mkfifo(tmp_path / "pipe")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "sock"))
+    try:
+        files, reasons = scan_submission(tmp_path)
+    finally:
+        server.close()
+    assert files == [Path("a.ipynb"), Path("sub/deeper/data.csv")]
+    assert sorted(reasons) == ["dangling: a symbolic link, not copied",
+                               "linked-folder: a symbolic link to a folder, not copied",
+                               "pipe: a named pipe (fifo), not copied", "sock: a socket, not copied",
+                               "sub/link: a symbolic link, not copied"]
+
+
 # ---------------------------------------------------------------- through real nbgrader
 
 

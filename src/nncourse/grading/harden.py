@@ -253,7 +253,7 @@ def install() -> None:
         for rel, kind in walk_no_follow(Path(source)):
             path = os.path.join(source, rel)
             if utils.is_ignored(path, exclude) or any(
-                    utils.is_ignored(os.path.join(source, *rel.parts[:i]), self.coursedir.ignore)
+                    utils.is_ignored(os.path.join(source, *rel.parts[:i]), exclude)
                     for i in range(1, len(rel.parts))):
                 continue
             if kind == "dir":
