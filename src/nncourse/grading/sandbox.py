@@ -83,7 +83,15 @@ def interpreter_prefixes(argv0: str) -> list[Path]:
             key, _, value = line.partition("=")
             if key.strip() == "home" and value.strip():
                 prefixes.append(Path(value.strip()).resolve().parent)
-    return prefixes
+    # Only folders that are Python prefixes: a python in ~/bin must not expose the whole home.
+    return [p for p in prefixes if _is_python_prefix(p)]
+
+
+def _is_python_prefix(path: Path) -> bool:
+    if path in (Path("/"), Path.home(), Path("/home"), Path("/root")):
+        return False
+    return (path / "pyvenv.cfg").is_file() or any((path / "lib").glob("python3*")) or \
+        (path / "conda-meta").is_dir()
 
 
 def _minimal(paths) -> list[Path]:
