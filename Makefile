@@ -66,8 +66,8 @@ release: $(STAMP)  ## Build the student version of ASSIGNMENT into release/
 solutions: $(STAMP)  ## Regenerate solutions/ (executed) from every assignment source
 	$(BIN)/python -m nncourse.course solutions
 
-grade: $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, sandboxed (JOBS=n)
-	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS)
+grade: $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
+	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS) $(if $(FORCE),--force)
 
 feedback: $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/
 	$(BIN)/nbgrader generate_feedback $(ASSIGNMENT)

@@ -15,6 +15,11 @@ from pathlib import Path
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads this file)
 
+# The judge imports TensorFlow in this process for reference checks: the same CPU-independent
+# numerics as the lectures, and no C++ start-up chatter in the grading log.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 ROOT = Path(__file__).resolve().parent
 
 c.CourseDirectory.course_id = "nn-course"
@@ -91,6 +96,13 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKern
 c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.JudgedExecute.timeout = 60
+
+# Symlinks, devices and other non-regular files in a student's folder are refused (never
+# followed, copied or chmodded), and unusable student ids are named in the log
+# (nncourse.grading.harden patches nbgrader's file handling in this process).
+from nncourse.grading.harden import install as _harden_nbgrader  # noqa: E402
+
+_harden_nbgrader()
 c.SandboxedKernelManager.memory_mb = 4096
 c.SandboxedKernelManager.cpu_seconds = 600
 

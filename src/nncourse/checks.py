@@ -98,3 +98,25 @@ class swapped:
             else:
                 self.namespace[name] = value
         return False
+
+
+def in_kernel(namespace: dict, name: str, *args, **kwargs):
+    """Call ``name`` where the student's code runs, and return its result.
+
+    ``name`` is a class or function of the notebook's own cells (``"SavingsNet"``) or a
+    helper of ``nncourse.grading.student_side`` (``"student_side.keras_optimizer"``).
+    In a judged test cell it runs in the student kernel (the result is data or a handle
+    to the object there); in the student's own Validate, right here. Treat the result as
+    the student's answer, never as a reference.
+    """
+    judge = namespace.get("__nncourse_judge__")
+    if judge is not None:
+        return judge.in_kernel(name, args, kwargs)
+    if name.startswith("student_side."):
+        from nncourse.grading import student_side
+
+        helper = name.split(".", 1)[1]
+        if helper not in student_side.__all__:
+            raise ValueError(f"nncourse.grading.student_side has no helper {helper!r}")
+        return getattr(student_side, helper)(*args, **kwargs)
+    return namespace[name](*args, **kwargs)

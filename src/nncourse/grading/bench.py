@@ -1,16 +1,22 @@
-"""Grading throughput: stock sequential ``nbgrader autograde`` against ``make grade``.
+"""Grading speed: seconds per submission for every assignment, and ``make grade`` against stock nbgrader.
 
     python -m nncourse.grading.bench [--assignment gradient_descent] [--students 100] [--jobs N]
+                                     [--per-assignment K] [--record-baseline CHECKOUT]
 
-Both grade the same synthetic class on fresh copies of the course: stock nbgrader with
-a plain configuration (no sandbox, no policy), and the runner of ``make grade`` with
-the course's configuration (sandbox on). Prints submissions per minute and the peak
-resident memory of the largest process for each.
+1. Per assignment: one sequential ``nbgrader autograde`` (judged and sandboxed, the course's
+   configuration) of K synthetic submissions; prints seconds per submission beside the figure
+   recorded in ``docs/grading-baseline.json`` for the grading before the judge (a checkout of
+   commit 8a5f28e, measured with ``--record-baseline``).
+2. Throughput: the same synthetic class graded on fresh copies of the course by stock
+   nbgrader (a plain configuration, sequential) and by ``make grade``'s runner (judged,
+   sandboxed, N jobs). Prints submissions per minute and the peak resident memory of the
+   largest process for each.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -32,8 +38,11 @@ c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
 '''
 
 
-def make_course(target: Path, assignment: str, stock: bool) -> Path:
-    repo = course_root()
+BASELINE = Path(__file__).resolve().parents[3] / "docs" / "grading-baseline.json"
+
+
+def make_course(target: Path, assignment: str, stock: bool, repo: Path | None = None) -> Path:
+    repo = repo or course_root()
     target.mkdir(parents=True)
     if stock:
         (target / "nbgrader_config.py").write_text(STOCK_CONFIG.format(root=target))
@@ -66,12 +75,53 @@ def timed(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float]:
     return seconds, max(peak, before) / 1024
 
 
+def seconds_per_submission(assignment: str, students: int, repo: Path, env: dict) -> float:
+    """One sequential autograde of ``students`` synthetic submissions with ``repo``'s configuration."""
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    with tempfile.TemporaryDirectory(prefix="nncourse-bench-") as tmp:
+        course = make_course(Path(tmp) / "course", assignment, stock=False, repo=repo)
+        subprocess.run([*nbgrader, "generate_assignment", assignment, "--force"], cwd=course, env=env,
+                       check=True, capture_output=True)
+        synthetic_class(course, assignment, students)
+        seconds, _ = timed([*nbgrader, "autograde", assignment, "--create"], course, env)
+    return seconds / students
+
+
+def per_assignment(students: int, baseline_checkout: Path | None) -> None:
+    repo = baseline_checkout or course_root()
+    env = venv_env()
+    env.pop("NBGRADER_DB_URL", None)
+    if baseline_checkout is not None:  # the older helper package shadows the installed one
+        env["PYTHONPATH"] = str(baseline_checkout / "src")
+    ids = sorted(p.name for p in (repo / "assignments").iterdir() if (p / f"{p.name}.ipynb").is_file())
+    recorded = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
+    figures = {}
+    print(f"{'assignment':<24} {'s/submission':>12} {'before':>8} {'speed-up':>9}", flush=True)
+    for aid in ids:
+        figures[aid] = seconds_per_submission(aid, students, repo, env)
+        before = recorded.get("seconds_per_submission", {}).get(aid)
+        ratio = f"{before / figures[aid]:8.2f}x" if before and baseline_checkout is None else ""
+        print(f"{aid:<24} {figures[aid]:12.2f} {before or float('nan'):8.2f} {ratio:>9}", flush=True)
+    if baseline_checkout is not None:
+        BASELINE.write_text(json.dumps({"commit": "8a5f28e", "students": students, "cores": os.cpu_count(),
+                                        "seconds_per_submission": figures}, indent=1) + "\n")
+        print(f"recorded in {BASELINE}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nncourse.grading.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="gradient_descent")
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--per-assignment", type=int, default=6, metavar="K",
+                        help="submissions per assignment for the seconds-per-submission table (0: skip)")
+    parser.add_argument("--record-baseline", type=Path, default=None, metavar="CHECKOUT",
+                        help="measure an older checkout and record its figures as the baseline")
     args = parser.parse_args(argv)
+    if args.per_assignment:
+        per_assignment(args.per_assignment, args.record_baseline)
+    if args.record_baseline is not None:
+        return 0
 
     env = venv_env()
     env.pop("NBGRADER_DB_URL", None)
@@ -79,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="nncourse-bench-") as tmp:
         for label, stock in (("stock nbgrader autograde (sequential)", True),
-                             (f"make grade (sandboxed, {args.jobs} jobs)", False)):
+                             (f"make grade (judged, sandboxed, {args.jobs} jobs)", False)):
             course = make_course(Path(tmp) / ("stock" if stock else "ours"), args.assignment, stock)
             subprocess.run([*nbgrader, "generate_assignment", args.assignment, "--force"], cwd=course, env=env,
                            check=True, capture_output=True)

@@ -73,7 +73,7 @@ class StudentException(Exception):
 _exception_classes: dict[str, type] = {}
 
 
-def student_exception(name: str, message: str) -> StudentException:
+def student_exception(name: str, message: str, traceback: str = "") -> StudentException:
     """An exception that says what the student's code raised; a subclass of the builtin of that name, if any."""
     name = name if name.isidentifier() and not keyword.iskeyword(name) else "Exception"
     cls = _exception_classes.get(name)
@@ -84,10 +84,15 @@ def student_exception(name: str, message: str) -> StudentException:
             bases = (StudentException, base)
         cls = type(name, bases, {"__module__": "student"})
         _exception_classes[name] = cls
-    return cls(message)
+    exc = cls(message)
+    exc.student_traceback = traceback
+    return exc
 
 
 # ---------------------------------------------------------------- handles on student objects
+
+READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__"})
+
 
 class StudentObject:
     """A student object that stays in the kernel. Calls and reads are messages; comparisons stay here."""
@@ -110,8 +115,8 @@ class StudentObject:
         return self._link.call(self, args, kwargs)
 
     def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
+        if name.startswith("__") and name.endswith("__") and name not in READABLE_DUNDERS:
+            raise AttributeError(name)  # Python's own protocol probes (__array_interface__, ...) stay local
         return self._ask("getattr", name=name)
 
     def __setattr__(self, name, value):
@@ -215,6 +220,7 @@ class KernelLink:
         self.local_ids: dict[int, int] = {}
         self.names: dict[str, object] = {}  # kernel names read since the kernel last ran code
         self.class_cache: dict[tuple, type | None] = {}
+        self._reading_name = False
 
     # ---- codec
     def enc(self, value):
@@ -238,6 +244,8 @@ class KernelLink:
 
     def _resolve(self, side, hid, info):
         if side == "j":
+            if self._reading_name:  # a kernel global is never one of the judge's objects (swapped names are read here)
+                raise wire.WireError("a name lookup answered with an object of the tests")
             if hid not in self.local:
                 raise wire.WireError("a handle from an earlier test cell is no longer valid")
             return self.local[hid]
@@ -424,7 +432,8 @@ class KernelLink:
     def _value(self, reply: dict):
         if "raise" in reply:
             info = reply["raise"] if isinstance(reply["raise"], dict) else {}
-            raise student_exception(str(info.get("type", "Exception"))[:80], str(info.get("message", ""))[:2000])
+            raise student_exception(str(info.get("type", "Exception"))[:80], str(info.get("message", ""))[:2000],
+                                    str(info.get("traceback", ""))[-4000:])
         if "value" not in reply:
             raise KernelGone("the student kernel sent an answer without a value")
         return self.dec(reply["value"])
@@ -471,7 +480,14 @@ class KernelLink:
         """The student's value of a name; KeyError if the kernel has none."""
         if name in self.names:
             return self.names[name]
-        found = self._value(self.request({"op": "get", "name": name}))
+        reply = self.request({"op": "get", "name": name})
+        self._reading_name = True
+        try:
+            found = self._value(reply)
+        except wire.WireError:
+            raise KeyError(name) from None
+        finally:
+            self._reading_name = False
         if not (isinstance(found, list) and found and found[0] in ("found", "missing")):
             raise KernelGone("the student kernel answered a name lookup with something else")
         if found[0] == "missing" or len(found) != 2:
@@ -690,6 +706,13 @@ class Judge:
         finally:
             os.chdir(here)
 
+    # ---- nncourse.checks.in_kernel in a judged test cell
+    def in_kernel(self, name: str, args, kwargs):
+        link = self.link
+        reply = link.request({"op": "kernel_call", "name": str(name), "args": [link.enc(a) for a in args],
+                              "kwargs": {str(k): link.enc(v) for k, v in kwargs.items()}})
+        return link._value(reply)
+
     # ---- nncourse.checks.swapped in a judged test cell
     def swap_in(self, replacements: dict):
         return self.link.swap_in(replacements)
@@ -750,4 +773,7 @@ def error_output(exc: BaseException):
             line = tb.tb_lineno
         tb = tb.tb_next
     traceback = [f"{ename}: {evalue}"] + ([f"(raised at line {line} of the test cell)"] if line else [])
+    student = getattr(exc, "student_traceback", "")
+    if student:  # the student's own code, where it failed: useful in the feedback, and nothing secret
+        traceback.append("in the student's code:\n" + student)
     return new_output("error", ename=ename, evalue=evalue, traceback=traceback)

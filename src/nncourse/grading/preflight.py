@@ -1,9 +1,10 @@
 """Read a submitted notebook however broken it is, and say what was wrong.
 
-Every problem becomes a reason for manual review, never a crash of the batch:
-a missing, empty, binary or non-JSON file is graded as the blank release (score 0);
-a file in another text encoding is decoded; deleted, duplicated or re-labelled cells
-are restored from the release; a changed kernelspec is noted (nbgrader resets it).
+A broken file never crashes the batch: a missing, empty, binary or non-JSON file is
+graded as the blank release (score 0) and flagged for manual review. Harmless
+differences (another text encoding, a renamed kernel, an answer cell turned into
+Markdown) are repaired and noted in the log. Nothing is repaired above what stock
+nbgrader would grade: a deleted test cell stays deleted and scores 0, as in stock.
 """
 
 from __future__ import annotations
@@ -35,74 +36,60 @@ def blank(release_nb):
     return copy.deepcopy(release_nb)
 
 
-def repair_cells(nb, release_nb) -> list[str]:
-    """Make the graded cells match the release: drop duplicates, restore deleted ones and their metadata."""
-    reasons: list[str] = []
-    release_cells = {(_grade_id(c)): c for c in release_nb.cells if _grade_id(c)}
-    seen: set[str] = set()
-    kept = []
-    for cell in nb.cells:
+def repair_cells(nb, release_nb) -> tuple[list[str], list[str]]:
+    """Put graded cells back in a gradable shape, never above what stock nbgrader would give.
+
+    Returns (flags, notes): flags need the instructor's eye, notes only go to the log.
+    - An answer or test cell turned into Markdown or raw becomes a code cell again (a note).
+    - A deleted graded cell is NOT restored: stock nbgrader grades it as missing, and so do we (a flag).
+    - Changed grading metadata and edited locked cells are restored by nbgrader's OverwriteCells (a note).
+    """
+    flags: list[str] = []
+    notes: list[str] = []
+    release_cells = {_grade_id(c): c for c in release_nb.cells if _grade_id(c)}
+    present = set()
+    for index, cell in enumerate(nb.cells):
         gid = _grade_id(cell)
-        if gid is None:
-            # a cell whose nbgrader metadata was removed but whose id is known by position is handled below
-            kept.append(cell)
-            continue
-        if gid in seen:
-            reasons.append(f"cell '{gid}' was duplicated; only its first copy was graded")
-            continue
-        seen.add(gid)
         original = release_cells.get(gid)
-        if original is not None:
-            if cell.metadata.get("nbgrader") != original.metadata.get("nbgrader") or cell.cell_type != original.cell_type:
-                reasons.append(f"the grading metadata of cell '{gid}' was changed; it was restored")
-                cell.metadata["nbgrader"] = copy.deepcopy(original.metadata["nbgrader"])
-                cell.cell_type = original.cell_type
-            meta = original.metadata["nbgrader"]
-            if (meta.get("locked") or meta.get("grade")) and not meta.get("solution") and cell.source != original.source:
-                # nbgrader puts the instructor's version back; the student should know it was changed.
-                reasons.append(f"the locked cell '{gid}' was edited; the original was graded")
-        kept.append(cell)
-    # Restore deleted cells after the nearest earlier cell that is still present.
-    order = [_grade_id(c) for c in release_nb.cells if _grade_id(c)]
-    for i, gid in enumerate(order):
-        if gid in seen:
+        if original is None:
             continue
-        restored = copy.deepcopy(release_cells[gid])
-        before = next((g for g in reversed(order[:i]) if g in seen), None)
-        at = 0 if before is None else next(k for k, c in enumerate(kept) if _grade_id(c) == before) + 1
-        kept.insert(at, restored)
-        seen.add(gid)
-        what = "answer" if restored.metadata["nbgrader"].get("solution") else "locked"
-        reasons.append(f"the {what} cell '{gid}' was deleted; it was restored from the release")
-    nb.cells = kept
-    return reasons
+        present.add(gid)
+        if original.cell_type == "code" and cell.cell_type != "code":
+            nb.cells[index] = nbformat.v4.new_code_cell(source=cell.source, metadata=copy.deepcopy(cell.metadata))
+            notes.append(f"cell '{gid}' had been turned into a {cell.cell_type} cell; it was graded as code")
+        elif (original.metadata["nbgrader"].get("locked") and not original.metadata["nbgrader"].get("solution")
+              and cell.source != original.source):
+            notes.append(f"the locked cell '{gid}' was edited; nbgrader graded the original")
+    for gid, original in release_cells.items():
+        if gid not in present and original.metadata["nbgrader"].get("grade"):
+            flags.append(f"the graded cell '{gid}' was deleted; as in stock nbgrader it scores 0 until graded by hand")
+    return flags, notes
 
 
-def load_submission(path: Path, release_nb) -> tuple[object, list[str]]:
-    """(notebook to grade, reasons for manual review). Never raises for bad student input."""
+def load_submission(path: Path, release_nb) -> tuple[object, list[str], list[str]]:
+    """(notebook to grade, reasons for manual review, notes for the log). Never raises for bad student input."""
     path = Path(path)
     if not path.is_file():
-        return blank(release_nb), [f"no notebook named {path.name} was submitted; graded as blank"]
+        return blank(release_nb), [f"no notebook named {path.name} was submitted; graded as blank"], []
     raw = path.read_bytes()
     if not raw.strip():
-        return blank(release_nb), ["the notebook file is empty; graded as blank"]
-    text, reasons = _decode(raw)
+        return blank(release_nb), ["the notebook file is empty; graded as blank"], []
+    text, notes = _decode(raw)
     if text is None:
-        return blank(release_nb), [r + "; graded as blank" for r in reasons]
+        return blank(release_nb), [r + "; graded as blank" for r in notes], []
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return blank(release_nb), [f"the file is not valid JSON ({exc.msg} at line {exc.lineno}); graded as blank"]
+        return blank(release_nb), [f"the file is not valid JSON ({exc.msg} at line {exc.lineno}); graded as blank"], []
     try:
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several types for malformed notebooks
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        return blank(release_nb), [f"the file is not a valid notebook ({first}); graded as blank"]
+        return blank(release_nb), [f"the file is not a valid notebook ({first}); graded as blank"], []
     wanted = release_nb.metadata.get("kernelspec", {}).get("name")
     found = nb.metadata.get("kernelspec", {}).get("name")
-    if wanted and found != wanted:
-        reasons.append(f"the kernel was changed to '{found}'; it was graded with '{wanted}'")
-        nb.metadata["kernelspec"] = copy.deepcopy(release_nb.metadata["kernelspec"])
-    reasons += repair_cells(nb, release_nb)
-    return nb, reasons
+    if wanted and found != wanted:  # an editor renaming the kernel is harmless: nbgrader grades with the source's
+        notes.append(f"the kernel was renamed to '{found}'; it was graded with '{wanted}'")
+    flags, repair_notes = repair_cells(nb, release_nb)
+    return nb, flags, notes + repair_notes

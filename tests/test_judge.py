@@ -1,0 +1,213 @@
+"""The judge's boundary, tested on a real kernel: only data crosses, and student objects decide nothing.
+
+These tests drive ``KernelLink`` and ``Judge`` directly on an ordinary (unsandboxed) kernel:
+they test the protocol, not the sandbox (tests/test_sandbox.py does that) and not nbgrader
+(tests/test_grading_security.py grades whole classes through both grading paths).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import nbformat
+import numpy as np
+import pytest
+
+from nncourse.grading import agent as wire
+from nncourse.grading.judge import AGENT_SOURCE, BOOTSTRAP, Judge, KernelLink, StudentException, visible_part
+
+LOG = logging.getLogger("test-judge")
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    from jupyter_client import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    link = KernelLink(km, timeout=20, log=LOG)
+    link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
+    yield link
+    link.kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def student(link: KernelLink, code: str) -> None:
+    """Run code as a student cell would (here without output capture)."""
+    reply = link.run_code(code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def judged(link: KernelLink, source: str, owned=(), setup: str | None = None):
+    """Run one test cell in a fresh judge; return its outputs."""
+    judge = Judge(link, student_owned=set(owned), workdir=".", log=LOG)
+    if setup:
+        judge.run_setup(setup)
+    cell = nbformat.v4.new_code_cell(source)
+    judge.run_test(cell)
+    return cell.outputs
+
+
+def errors(outputs):
+    return [o for o in outputs if o["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2**80, 1.5, float("inf"), 2 + 3j, "text", b"\x00\xff", [1, (2, 3)], {"a": {1, 2}},
+    frozenset({1}), np.arange(6.0).reshape(2, 3), np.array(2.5), np.float32(1.25), np.array(["ab", "c"]),
+    np.array([True, False]),
+])
+def test_wire_round_trips_plain_data(value):
+    back = wire.decode(wire.loads(wire.dumps(wire.encode(value, None))), None)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape and np.array_equal(back, value)
+    else:
+        assert back == value and type(back) is type(value)
+
+
+@pytest.mark.parametrize("data", [
+    ["a", "|O", [1], "AAAAAAAAAAA="],  # object arrays would unpickle
+    ["a", "<f8", [2], "AAAAAAAAAAA="],  # payload shorter than the shape
+    ["a", "V8", [1], "AAAAAAAAAAA="],
+    ["x", 1], ["l", "not a list"], ["i", "1" * 6000], ["f", True], "plain", [], ["y", "***"],
+])
+def test_wire_refuses_anything_but_data(data):
+    with pytest.raises(wire.WireError):
+        wire.decode(data, lambda *a: None)
+
+
+def test_subclasses_of_numbers_cross_as_plain_numbers():
+    class Liar(float):
+        def __eq__(self, other):
+            return True
+
+    assert wire.encode(Liar(0.5), None) == ["f", 0.5]
+
+
+def test_a_correct_function_passes_and_a_wrong_one_fails(kernel):
+    student(kernel, "import numpy as np\ndef square(x):\n    return x * x\ndef wrong(x):\n    return x + 1\n")
+    assert not errors(judged(kernel, "assert square(3) == 9\nassert np.allclose(square(np.arange(3.0)), [0, 1, 4])"))
+    assert errors(judged(kernel, "assert wrong(3) == 9"))
+
+
+def test_lying_comparison_operators_decide_nothing(kernel):
+    student(kernel, """
+class Always:
+    __eq__ = lambda self, other: True
+    __ne__ = lambda self, other: False
+    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True
+    __bool__ = lambda self: True
+    __contains__ = lambda self, item: True
+    __iter__ = lambda self: iter([])
+def answer():
+    return Always()
+""")
+    for test in ("assert answer() == 42", "assert not (answer() != 42)", "assert 3 in answer()",
+                 "assert [1, 2] == answer()", "assert np.isclose(answer(), 4.0)" ):
+        assert errors(judged(kernel, "import numpy as np\n" + test, owned={"answer"})), test
+
+
+def test_patched_modules_and_helpers_in_the_kernel_change_nothing_here(kernel):
+    student(kernel, """
+import numpy as _m, functools, operator
+import nncourse.checks as _c
+_m.allclose = lambda *a, **k: True
+_m.all = lambda *a, **k: True
+functools.update_wrapper(_c.expect, lambda *a, **k: None, assigned=("__code__",))
+operator.attrgetter("__globals__")(_c.expect_close)["np"] = None
+def grad(x):
+    return _m.zeros(2)
+""")
+    outputs = judged(kernel, "import numpy as np\nfrom nncourse.checks import expect, expect_close\n"
+                             "expect_close(grad(1.0), np.ones(2), 'grad')\nexpect(np.allclose(grad(1.0), 1.0), 'wrong')")
+    assert errors(outputs)
+
+
+def test_builtins_stay_the_judges(kernel):
+    student(kernel, "len = lambda x: 3\nisinstance = lambda *a: True\nitems = [1]\n")
+    assert errors(judged(kernel, "assert len(items) == 3"))
+    assert errors(judged(kernel, "assert isinstance(items, str)"))
+
+
+def test_setup_names_come_from_the_instructors_code_not_the_kernel(kernel):
+    setup = "import numpy as np\nTARGET = np.array([1.0, 2.0])\ndef close(a, b):\n    return bool(np.allclose(a, b))\n"
+    student(kernel, setup + "TARGET = np.zeros(2)\nclose = lambda a, b: True\ndef f():\n    return np.zeros(2)\n")
+    assert errors(judged(kernel, "assert close(f(), TARGET)", setup=setup))
+
+
+def test_callbacks_reach_the_judge_and_expire_with_the_cell(kernel):
+    student(kernel, "kept = []\ndef apply(f, xs):\n    kept.append(f)\n    return [f(x) for x in xs]\n"
+                    "def later():\n    return kept[0](1)\n")
+    assert not errors(judged(kernel, "assert apply(lambda x: x + 1, [1, 2]) == [2, 3]"))
+    outputs = judged(kernel, "later()")
+    assert errors(outputs) and "no longer valid" in errors(outputs)[0]["evalue"]
+
+
+def test_a_generator_passed_by_the_test_is_used_through_its_methods(kernel):
+    student(kernel, "def order(n, rng):\n    return rng.permutation(n)\n")
+    assert not errors(judged(kernel, "import numpy as np\n"
+                                     "assert (order(5, np.random.default_rng(1)) == np.random.default_rng(1).permutation(5)).all()"))
+
+
+def test_callbacks_cannot_reach_private_attributes(kernel):
+    student(kernel, "def peek(f):\n    return f.__globals__\ndef peek2(f):\n    return f._secret\n")
+    assert errors(judged(kernel, "peek(lambda: 1)"))
+    assert errors(judged(kernel, "class A:\n    _secret = 1\npeek2(A())"))
+
+
+def test_in_place_changes_to_arguments_are_seen_as_in_stock_nbgrader(kernel):
+    student(kernel, "def scale(theta):\n    theta *= 2\n    return theta\ndef grow(xs):\n    xs.append(1)\n")
+    assert not errors(judged(kernel, "import numpy as np\nt = np.ones(2)\nscale(t)\nassert (t == 2).all()\n"
+                                     "xs = []\ngrow(xs)\nassert xs == [1]"))
+
+
+def test_student_exceptions_keep_their_builtin_type(kernel):
+    student(kernel, "def check(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x\n")
+    assert not errors(judged(kernel, "try:\n    check(-1)\nexcept ValueError:\n    pass\nelse:\n    raise AssertionError"))
+    student(kernel, "def leave():\n    raise SystemExit(0)\n")
+    outputs = judged(kernel, "leave()")
+    assert errors(outputs) and errors(outputs)[0]["ename"] == "SystemExit"
+    assert issubclass(type(StudentException()), Exception)
+
+
+def test_student_output_is_shown_but_stderr_decides_nothing(kernel):
+    student(kernel, "import sys, warnings\ndef noisy():\n    print('hello from the kernel')\n"
+                    "    print('to stderr', file=sys.stderr)\n    warnings.warn('careful')\n    return 1\n")
+    outputs = judged(kernel, "assert noisy() == 1")
+    assert not errors(outputs)
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert "hello from the kernel" in text and "to stderr" in text
+    assert all(o.get("name") != "stderr" for o in outputs if o["output_type"] == "stream")
+
+
+def test_a_name_lookup_cannot_answer_with_the_judges_own_objects(kernel):
+    student(kernel, """
+import json
+_agent = _nncourse_agent
+_original = _agent._run
+def _forged(request):
+    if request.get("op") == "get" and request.get("name") == "solution":
+        return ["found", _agent.resolve("j", 1, {})]
+    return _original(request)
+_agent._run = _forged
+""")
+    outputs = judged(kernel, "from nncourse.checks import swapped\nref = lambda x: x * 2\n"
+                             "with swapped(globals(), helper=ref):\n    pass\nassert solution(2) == 4")
+    assert errors(outputs)
+    student(kernel, "_agent._run = _original\n")
+
+
+def test_a_timeout_in_student_code_fails_the_test_and_the_kernel_goes_on(kernel):
+    student(kernel, "import time\ndef slow():\n    time.sleep(60)\ndef fast():\n    return 1\n")
+    kernel.timeout = 2
+    try:
+        outputs = judged(kernel, "slow()")
+    finally:
+        kernel.timeout = 20
+    assert errors(outputs) and "longer than" in errors(outputs)[0]["evalue"]
+    assert not errors(judged(kernel, "assert fast() == 1"))
+
+
+def test_visible_part_drops_the_hidden_region():
+    source = "a = 1\n### BEGIN HIDDEN TESTS\nsecret = 2\n### END HIDDEN TESTS\nb = 3\n"
+    assert visible_part(source) == "a = 1\nb = 3\n"
