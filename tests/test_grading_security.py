@@ -1,14 +1,26 @@
-"""Grading that cannot be fooled, cannot leak and does not stop (issue: sandboxed, robust, parallel).
+"""Grading that cannot be fooled, leaks nothing, and takes no honest point (issue: judged grading).
 
-A class of attacks and broken files is graded with `make grade`'s runner on a temporary
-course; every submission must end with a recorded score no higher than it earned, and
-the reason it was flagged. The sandbox itself is probed directly.
+One class of submissions (attacks, honest code in many styles, a student who only tries to
+read and write where it should not) is graded through every path a course uses:
+
+- plain ``nbgrader autograde`` with the course's nbgrader_config.py,
+- the Formgrader's autograde button (nbgrader's API call, in-process, in an event loop), and
+- ``make grade``'s runner (``python -m nncourse.grading.run``),
+
+on a NumPy assignment (gradient_descent) and on one whose hidden tests use Keras
+(optimisers). Every attack must score at most what the same submission scores without
+the attack; every honest style must keep full marks; the paths must agree; nothing
+secret may appear under autograded/ or feedback/; sources, release, submissions and other
+students' grades must be unchanged.
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,50 +30,356 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import copy_course, nbgrader
+from course import copy_course, gradebook_scores, nbgrader
 from nncourse.course import venv_env
 from simclass import Submission, answer_cells, build_submission
 
-AID = "gradient_descent"
-FULL = 14.0
+GD, OPT = "gradient_descent", "optimisers"
+FULL = {GD: 14.0, OPT: 20.0}
+SECRET = "nncourse-secret-" + secrets.token_hex(8)
+MARKER = "honest-marker-" + secrets.token_hex(6)
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/bwrap").exists() and os.environ.get("CI") != "true",
                                 reason="bubblewrap is not installed (CI installs it through .ci/system-packages)")
 
-TRANSFORMER = "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+STUB = "raise NotImplementedError()\n"
+WRONG_GRADIENT = "def mse_gradient(theta, X, y):\n    return np.zeros_like(theta)\n"
 TRY_WRAP = ("get_ipython().input_transformers_post.append(\n"
             "    lambda lines: ['try:\\n'] + ['    ' + l for l in lines] + ['\\nexcept BaseException:\\n    pass\\n'])\n")
-CUSTOM_EXC = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
-SHOWTRACEBACK = "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n"
-PATCH_NUMPY = "np.allclose = lambda *a, **k: True\nnp.all = lambda *a, **k: True\n"
-PATCH_HELPER = "import nncourse.checks as checks\nchecks.expect = lambda *a, **k: None\n"
-PATCH_BUILTINS = "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n"
-EXIT = "import os\nos._exit(0)\n"
-FAKE_OUTPUT = "print('All tests passed! 14/14')\n"
-WRONG_GRADIENT = "def mse_gradient(theta, X, y):\n    return np.zeros_like(theta)\n"
+
+# Code that tries to earn points without the answer. Each is put before a wrong gradient,
+# with every other part left as the stub: honestly that is 0 points.
+ATTACKS = {
+    "attack_input_transformer": TRY_WRAP,
+    "attack_line_magic": "%time " + TRY_WRAP.replace("\n", " ").replace("(    ", "(").strip() + "\n",
+    "attack_custom_exception_handler": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n",
+    "attack_showtraceback": "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\n",
+    "attack_alias_patched_numpy": "_m = np\n_m.allclose = lambda *a, **k: True\n_m.all = lambda *a, **k: True\n",
+    "attack_update_wrapper_helper": (
+        "import functools\nimport nncourse.checks as _c\n"
+        "for _f in (_c.expect, _c.expect_close, _c.expect_array):\n"
+        "    functools.update_wrapper(_f, lambda *a, **k: a[0] if a else None, assigned=('__code__',))\n"),
+    "attack_attrgetter_globals": (
+        "import operator\nfrom nncourse.checks import expect_close as _ec\n"
+        "_g = operator.attrgetter('__globals__')(_ec)\n_g['np'].allclose = lambda *a, **k: True\n"),
+    "attack_patched_builtins": "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n",
+    "attack_exit_kernel": "import os\nos._exit(0)\n",
+    "attack_fake_output": "print('All tests passed! 14/14')\n",
+}
+LIAR = '''
+class _Always:
+    __eq__ = lambda self, other: True
+    __ne__ = lambda self, other: False
+    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True
+    __bool__ = lambda self: True
+    def __array__(self, dtype=None, copy=None):
+        return np.zeros(2)
+def mse_gradient(theta, X, y):
+    return _Always()
+'''
+# Tries to read and write outside its folder; scores 0 (stubs) and must leave no trace.
+PROBE = '''
+import glob, os
+_found = []
+for _pattern in ("/work/**/*.ipynb", "/root/**", "/tmp/**", "../../**/*.ipynb", "/run/**", "{outside}/*"):
+    try:
+        for _p in glob.glob(_pattern, recursive=True)[:50]:
+            try:
+                _found.append(open(_p, errors="replace").read()[:2000])
+            except OSError:
+                pass
+    except OSError:
+        pass
+print("ENV", dict(os.environ))
+print("FOUND", _found)
+try:
+    os.symlink("{course}/gradebook.db", "gradient_descent.ipynb.link")
+    os.symlink("{course}/assignments", "sources")
+    open("left-behind.txt", "w").write("written by the student kernel")
+except OSError as exc:
+    print("write failed", exc)
+'''
+
+HONEST = {  # answer grade_id -> replacement, built from the instructor's solution by honest_styles()
+    "honest_import_os_sys_math": ("mse_gradient", "import os\nimport sys\nimport math\n{code}"),
+    "honest_future_annotations": ("mse_gradient", "from __future__ import annotations\n{code}"),
+    "honest_warnings": ("mse_gradient", "import warnings\n{code}".replace(
+        "{code}", "def mse_gradient(theta, X, y):\n    warnings.warn('checking shapes', UserWarning)\n"
+                  "    residual = X @ theta - y\n    return 2.0 / X.shape[0] * (X.T @ residual)\n")),
+    "honest_comprehension_names": ("mse_gradient", (
+        "def mse_gradient(theta, X, y):\n    _X = X\n    g = 2.0 / _X.shape[0] * (_X.T @ (_X @ theta - y))\n"
+        "    return np.array([g for g in g])\n")),
+    "honest_iter_class": ("sgd_epoch", (
+        "class Batches:\n    def __init__(self, order, size):\n        self.order, self.size = order, size\n"
+        "    def __iter__(self):\n        for s in range(0, len(self.order), self.size):\n"
+        "            yield self.order[s:s + self.size]\n"
+        "def sgd_epoch(theta, X, y, eta, batch_size, rng):\n"
+        "    for batch in Batches(rng.permutation(X.shape[0]), batch_size):\n"
+        "        theta = theta - eta * mse_gradient(theta, X[batch], y[batch])\n    return theta\n")),
+    "honest_eq_class": ("gd_step", (
+        "class Step:\n    def __init__(self, eta):\n        self.eta = eta\n"
+        "    def __eq__(self, other):\n        return isinstance(other, Step) and other.eta == self.eta\n"
+        "    __hash__ = object.__hash__\n"
+        "def gd_step(theta, X, y, eta):\n    assert Step(eta) == Step(eta)\n"
+        "    return theta - Step(eta).eta * mse_gradient(theta, X, y)\n")),
+    "honest_cell_magic_time": ("max_stable_learning_rate", "%%time\n{code}"),
+    "honest_getattr_eval_globals": ("max_stable_learning_rate", (
+        "def max_stable_learning_rate(X):\n    linalg = getattr(np, 'linalg')\n    two = eval('1 + 1')\n"
+        "    assert 'np' in globals()\n    return float(two / linalg.eigvalsh(2.0 / X.shape[0] * X.T @ X).max())\n")),
+    "honest_debug_prints": ("gd_step", (
+        "def gd_step(theta, X, y, eta):\n    print('gd_step called with eta', eta)\n"
+        "    return theta - eta * mse_gradient(theta, X, y)\n")),
+    "honest_uses_test_variables": ("gd_step", (
+        "{code}\n_first = gd_step(np.zeros(2), X_small, y_small, 0.1)  # X_small comes from the visible tests\n")),
+}
 
 
-STUB = "raise NotImplementedError()\n"
+def _gid(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def attacked(code: str) -> dict[str, str]:
-    """Every answer wrong (a zero gradient, stubs elsewhere: 0 points honestly) with the attack in the first cell."""
-    return {"mse_gradient": code + WRONG_GRADIENT, "gd_step": STUB, "sgd_epoch": STUB, "train": STUB,
-            "max_stable_learning_rate": STUB}
+def _notebooks(root: Path, aid: str):
+    source = nbformat.read(root / "assignments" / aid / f"{aid}.ipynb", as_version=4)
+    release = nbformat.read(root / "release" / aid / f"{aid}.ipynb", as_version=4)
+    return source, release
 
 
-def _release_cell_source(course: Path, gid: str) -> str:
-    nb = nbformat.read(course / "release" / AID / f"{AID}.ipynb", as_version=4)
-    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+def write(root: Path, aid: str, student: str, nb) -> None:
+    folder = root / "submitted" / student / aid
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{aid}.ipynb")
+
+
+def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, float]]:
+    """Write every submission; return (aid, student) -> ("max" or "exact", score)."""
+    expected: dict[tuple[str, str], tuple[str, float]] = {}
+    source, release = _notebooks(root, GD)
+    solution = answer_cells(source)
+    stubs = {gid: STUB for gid in solution}
+
+    def sub(name, replacements, blank=False):
+        return build_submission(release, source, Submission(name, replacements, blank=blank))
+
+    honest_nb = sub("honest", {"mse_gradient": f"# {MARKER}\n" + solution["mse_gradient"]})
+    write(root, GD, "honest", honest_nb)
+    expected[GD, "honest"] = ("exact", FULL[GD])
+    write(root, GD, "blank", sub("blank", {}, blank=True))
+    expected[GD, "blank"] = ("exact", 0.0)
+
+    for name, code in ATTACKS.items():
+        write(root, GD, name, sub(name, {**stubs, "mse_gradient": code + WRONG_GRADIENT}))
+        expected[GD, name] = ("max", 0.0)
+    write(root, GD, "attack_lying_objects", sub("attack_lying_objects", {**stubs, "mse_gradient": LIAR}))
+    expected[GD, "attack_lying_objects"] = ("max", 0.0)
+
+    # The attack in a cell the student added (no nbgrader metadata), and behind a cleared solution flag.
+    nb = sub("attack_extra_cell", {**stubs, "mse_gradient": WRONG_GRADIENT})
+    nb.cells.insert(2, nbformat.v4.new_code_cell(TRY_WRAP))
+    write(root, GD, "attack_extra_cell", nb)
+    expected[GD, "attack_extra_cell"] = ("max", 0.0)
+    nb = sub("attack_solution_flag_off", {**stubs, "mse_gradient": TRY_WRAP + WRONG_GRADIENT})
+    for cell in nb.cells:
+        if _gid(cell) == "mse_gradient":
+            cell.metadata["nbgrader"]["solution"] = False
+    write(root, GD, "attack_solution_flag_off", nb)
+    expected[GD, "attack_solution_flag_off"] = ("max", 0.0)
+
+    probe = PROBE.replace("{outside}", str(outside)).replace("{course}", str(root))
+    write(root, GD, "attack_probe", sub("attack_probe", {**stubs, "mse_gradient": probe + WRONG_GRADIENT}))
+    expected[GD, "attack_probe"] = ("max", 0.0)
+    # A symlink inside the submitted folder: never followed, never copied.
+    write(root, GD, "attack_symlink", sub("attack_symlink", dict(stubs)))
+    (root / "submitted" / "attack_symlink" / GD / "data.csv").symlink_to(root / "assignments" / GD / f"{GD}.ipynb")
+    expected[GD, "attack_symlink"] = ("max", 0.0)
+
+    for name, (gid, template) in HONEST.items():
+        write(root, GD, name, sub(name, {gid: template.replace("{code}", solution[gid])}))
+        expected[GD, name] = ("exact", FULL[GD])
+    nb = sub("honest_scratch_cell", {"mse_gradient": solution["mse_gradient"].replace("2.0 /", "TWO /")})
+    nb.cells.insert(2, nbformat.v4.new_code_cell("TWO = 2.0  # my own constant"))
+    write(root, GD, "honest_scratch_cell", nb)
+    expected[GD, "honest_scratch_cell"] = ("exact", FULL[GD])
+    nb = sub("honest_markdown_answer", {})
+    for i, cell in enumerate(nb.cells):
+        if _gid(cell) == "gd_step":  # one key press turned the answer into a Markdown cell
+            nb.cells[i] = nbformat.v4.new_markdown_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
+    write(root, GD, "honest_markdown_answer", nb)
+    expected[GD, "honest_markdown_answer"] = ("exact", FULL[GD])
+
+    # Keras in the hidden tests: a student who replaces keras.optimizers.SGD (and numpy) through an alias.
+    source, release = _notebooks(root, OPT)
+    wrong_momentum = ("def momentum_step(theta, grad, velocity, lr, beta):\n"
+                      "    return theta - lr * grad, velocity\n")
+    fake_sgd = ("import keras as _k\nclass _Fake:\n    def __init__(self, *a, **k):\n        pass\n"
+                "    def apply_gradients(self, pairs):\n        pass\n_k.optimizers.SGD = _Fake\n"
+                "_n = np\n_n.allclose = lambda *a, **k: True\n")
+    write(root, OPT, "honest", build_submission(release, source, Submission("honest")))
+    expected[OPT, "honest"] = ("exact", FULL[OPT])
+    write(root, OPT, "wrong_momentum", build_submission(release, source, Submission("w", {"momentum_step": wrong_momentum})))
+    write(root, OPT, "attack_keras_alias",
+          build_submission(release, source, Submission("a", {"momentum_step": fake_sgd + wrong_momentum})))
+    return expected
+
+
+def snapshot(root: Path, student_of_interest: str | None = None) -> dict[str, str]:
+    """sha256 of every file of the sources, the release and the submissions."""
+    out = {}
+    for sub in ("assignments", "release", "submitted", "nbgrader_config.py"):
+        base = root / sub
+        for p in sorted([base] if base.is_file() else base.rglob("*")):
+            if p.is_file() and not p.is_symlink():
+                out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def grading_env() -> dict[str, str]:
+    env = venv_env()
+    env.pop("NBGRADER_DB_URL", None)
+    env["NNCOURSE_TEST_SECRET"] = SECRET  # an instructor's secret in the grader's environment
+    return env
+
+
+def run(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, *args], cwd=root, env=grading_env(), capture_output=True, text=True,
+                            timeout=3000)
+    if check:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def grade_plain(root: Path) -> str:
+    logs = ""
+    for aid in (GD, OPT):
+        logs += run(root, "-m", "nbgrader", "autograde", aid, "--create", "--force").stderr
+        run(root, "-m", "nbgrader", "generate_feedback", aid, "--force")
+    return logs
+
+
+def grade_runner(root: Path) -> str:
+    logs = ""
+    for aid in (GD, OPT):
+        result = run(root, "-m", "nncourse.grading.run", aid, "--jobs", "2")
+        logs += result.stdout + result.stderr
+        run(root, "-m", "nbgrader", "generate_feedback", aid, "--force")
+    return logs
+
+
+FORMGRADER = """
+import asyncio, json, sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+
+# What the Formgrader's autograde button does: the API call, in-process, inside a running event loop.
+app = NbGrader()
+app.load_cwd_config = True
+app.load_config_file()
+api = NbGraderAPI(coursedir=CourseDirectory(config=app.config), config=app.config)
+
+
+async def main():
+    for student in sys.argv[2:]:
+        result = api.autograde(sys.argv[1], student, force=True, create=True)
+        print(json.dumps({"student": student, "success": result["success"]}), flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+def grade_formgrader(root: Path) -> str:
+    logs = ""
+    for aid in (GD, OPT):
+        students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{aid}"))
+        logs += run(root, "-c", FORMGRADER, aid, *students).stdout
+        run(root, "-m", "nbgrader", "generate_feedback", aid, "--force")
+    return logs
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("secure-course"), [AID])
-    with open(root / "nbgrader_config.py", "a") as fh:  # short limits keep the bad inputs fast
-        fh.write("\nc.SandboxedExecute.timeout = 15\nc.SandboxedKernelManager.memory_mb = 1536\n")
-    nbgrader(root, "generate_assignment", AID, "--force")
-    return root
+def graded(tmp_path_factory):
+    """The same class graded through both paths: path -> (root, scores, expected, before, logs)."""
+    outside = tmp_path_factory.mktemp("outside-the-course")
+    (outside / "private.txt").write_text(SECRET)
+    out = {}
+    for path, grade in (("autograde", grade_plain), ("make grade", grade_runner), ("formgrader", grade_formgrader)):
+        root = copy_course(tmp_path_factory.mktemp("secure-" + path.replace(" ", "-")), [GD, OPT])
+        for aid in (GD, OPT):
+            nbgrader(root, "generate_assignment", aid, "--force")
+        expected = build_class(root, outside)
+        before = snapshot(root)
+        logs = grade(root)
+        scores = {(aid, s): v for aid in (GD, OPT)
+                  for s, v in gradebook_scores(f"sqlite:///{root / 'gradebook.db'}", aid).items()}
+        out[path] = (root, scores, expected, before, logs)
+    return out
+
+
+PATHS = ["autograde", "make grade", "formgrader"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS)
+def test_attacks_gain_nothing_and_honest_styles_keep_full_marks(graded, path):
+    _, scores, expected, _, _ = graded[path]
+    wrong = []
+    for key, (kind, value) in expected.items():
+        got = scores.get(key)
+        if got is None or (kind == "exact" and got != value) or (kind == "max" and got > value):
+            wrong.append(f"{key}: {kind} {value}, got {got}")
+    assert not wrong, "\n".join(wrong)
+    assert scores[OPT, "attack_keras_alias"] <= scores[OPT, "wrong_momentum"] < FULL[OPT]
+
+
+@pytest.mark.slow
+def test_every_path_gives_every_student_the_same_score(graded):
+    assert graded["autograde"][1] == graded["make grade"][1] == graded["formgrader"][1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS)
+def test_nothing_secret_reaches_autograded_or_feedback(graded, path):
+    root, _, _, _, _ = graded[path]
+    for folder in ("autograded", "feedback"):
+        for p in (root / folder).rglob("*"):
+            assert not p.is_symlink(), f"{p} is a symlink"
+            if not p.is_file():
+                continue
+            text = p.read_text(errors="replace")
+            assert SECRET not in text, f"{p} holds a secret of the grader's environment or file system"
+            assert "left-behind" not in p.name, f"{p} was written by a student kernel"
+            assert "BEGIN SOLUTION" not in text, f"{p} holds the instructor's source"
+            if "honest" not in p.relative_to(root).parts:
+                assert MARKER not in text, f"{p} holds another student's work"
+    assert not (root / "autograded" / "attack_symlink" / GD / "data.csv").exists()
+    assert not (root / "feedback" / "attack_symlink" / GD / "data.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PATHS)
+def test_sources_release_and_submissions_are_unchanged(graded, path):
+    root, _, _, before, _ = graded[path]
+    assert snapshot(root) == before
+
+
+@pytest.mark.slow
+def test_the_probe_saw_nothing_of_the_host(graded):
+    root = graded["autograde"][0]
+    nb = nbformat.read(root / "autograded" / "attack_probe" / GD / f"{GD}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "ENV" in printed and "FOUND" in printed, "the probe did not run"
+    assert SECRET not in printed and "NNCOURSE_TEST_SECRET" not in printed
+    assert "BEGIN SOLUTION" not in printed and MARKER not in printed
+
+
+# ---------------------------------------------------------------- make grade on broken files, reruns, crashes
+
+AID = GD
+
+
+def submission(course: Path, replacements: dict[str, str] | None = None, blank: bool = False):
+    source, release = _notebooks(course, AID)
+    return build_submission(release, source, Submission("x", replacements or {}, blank=blank))
 
 
 def write_notebook(course: Path, student: str, nb=None, raw: bytes | None = None) -> Path:
@@ -75,17 +393,8 @@ def write_notebook(course: Path, student: str, nb=None, raw: bytes | None = None
     return path
 
 
-def submission(course: Path, replacements: dict[str, str] | None = None, blank: bool = False):
-    source = nbformat.read(course / "assignments" / AID / f"{AID}.ipynb", as_version=4)
-    release = nbformat.read(course / "release" / AID / f"{AID}.ipynb", as_version=4)
-    return build_submission(release, source, Submission("x", replacements or {}, blank=blank))
-
-
 def run_grade(course: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = venv_env()
-    env.pop("NBGRADER_DB_URL", None)
-    result = subprocess.run([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", *extra], cwd=course,
-                            env=env, capture_output=True, text=True, timeout=3000)
+    result = run(course, "-m", "nncourse.grading.run", AID, "--jobs", "2", *extra, check=False)
     if check:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -96,24 +405,22 @@ def ledger(course: Path) -> dict[str, dict]:
     return {e["student"]: e for e in map(json.loads, lines)}
 
 
-ATTACKS = {
-    "attack_input_transformer": TRANSFORMER, "attack_try_except_wrapper": TRY_WRAP,
-    "attack_custom_exception_handler": CUSTOM_EXC, "attack_showtraceback": SHOWTRACEBACK,
-    "attack_patched_numpy": PATCH_NUMPY, "attack_patched_test_helper": PATCH_HELPER,
-    "attack_patched_builtins": PATCH_BUILTINS, "attack_exit_kernel": EXIT, "attack_fake_output": FAKE_OUTPUT,
-}
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("robust-course"), [AID])
+    with open(root / "nbgrader_config.py", "a") as fh:  # short limits keep the bad inputs fast
+        fh.write("\nc.JudgedExecute.timeout = 15\nc.SandboxedKernelManager.memory_mb = 1536\n")
+    nbgrader(root, "generate_assignment", AID, "--force")
+    return root
 
 
 @pytest.fixture(scope="module")
 def graded_class(course):
-    """Attacks and bad inputs, all in one batch, with their highest honest score."""
-    expected: dict[str, tuple[float, bool]] = {}  # student -> (max allowed score, must be flagged)
-    for student, code in ATTACKS.items():
-        write_notebook(course, student, submission(course, attacked(code)))
-        expected[student] = (0.0, student not in {"attack_fake_output"})
+    """Broken files and misbehaving code, all in one batch, with their exact scores."""
+    full = FULL[AID]
+    expected: dict[str, tuple[float, bool]] = {}  # student -> (score, must be flagged)
     write_notebook(course, "honest", submission(course))
-    expected["honest"] = (FULL, False)
-
+    expected["honest"] = (full, False)
     write_notebook(course, "bad_invalid_json", raw=b'{"cells": [ this is not json')
     write_notebook(course, "bad_empty_file", raw=b"")
     write_notebook(course, "bad_binary_file", raw=bytes(range(256)) * 4)
@@ -121,31 +428,31 @@ def graded_class(course):
     for s in ("bad_invalid_json", "bad_empty_file", "bad_binary_file", "bad_missing_notebook"):
         expected[s] = (0.0, True)
     write_notebook(course, "bad_utf16", raw=nbformat.writes(submission(course)).encode("utf-16"))
-    expected["bad_utf16"] = (FULL, True)
+    expected["bad_utf16"] = (full, False)  # decoded and graded; a note in the log, no manual review
 
     nb = submission(course)
-    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "test_gd_step"]
+    nb.cells = [c for c in nb.cells if _gid(c) != "test_gd_step"]
     write_notebook(course, "bad_deleted_test_cell", nb)
-    expected["bad_deleted_test_cell"] = (FULL, True)
+    expected["bad_deleted_test_cell"] = (full - 2, True)  # as stock nbgrader: the deleted test scores 0
     nb = submission(course)
-    dup = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "gd_step")
+    dup = next(i for i, c in enumerate(nb.cells) if _gid(c) == "gd_step")
     nb.cells.insert(dup + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[dup]))))
     write_notebook(course, "bad_duplicated_cells", nb)
-    expected["bad_duplicated_cells"] = (FULL, True)
+    expected["bad_duplicated_cells"] = (full, False)
     nb = submission(course)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_train":
+        if _gid(cell) == "test_train":
             cell.source = "pass  # tests removed by the student"
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_sgd_epoch":
+        if _gid(cell) == "test_sgd_epoch":
             cell.metadata["nbgrader"]["grade"] = False  # turns the test into an ungraded cell
     write_notebook(course, "bad_edited_cells", nb)
-    expected["bad_edited_cells"] = (FULL, True)
+    expected["bad_edited_cells"] = (full, False)  # nbgrader restores the instructor's cells
     nb = submission(course)
-    nb.metadata["kernelspec"] = {"name": "evil", "display_name": "Evil", "language": "python"}
-    write_notebook(course, "bad_changed_kernelspec", nb)
-    expected["bad_changed_kernelspec"] = (FULL, True)
+    nb.metadata["kernelspec"] = {"name": "vscode-python", "display_name": "Python (VS Code)", "language": "python"}
+    write_notebook(course, "bad_renamed_kernelspec", nb)
+    expected["bad_renamed_kernelspec"] = (full, False)
 
-    answers = answer_cells(nbformat.read(course / "assignments" / AID / f"{AID}.ipynb", as_version=4))
+    answers = answer_cells(_notebooks(course, AID)[0])
     bad_last = {
         "bad_infinite_loop": "while True:\n    pass\n",
         "bad_output_flood": "for i in range(200000):\n    print('flood', i)\n",
@@ -154,53 +461,59 @@ def graded_class(course):
     }
     for student, code in bad_last.items():
         write_notebook(course, student, submission(course, {"max_stable_learning_rate": code + answers["max_stable_learning_rate"]}))
-    expected["bad_infinite_loop"] = (FULL - 2, False)
-    expected["bad_output_flood"] = (FULL, False)
-    expected["bad_memory_bomb"] = (FULL - 2, False)
-    expected["bad_segfault"] = (0.0, True)
+    expected["bad_infinite_loop"] = (full - 2, False)
+    expected["bad_output_flood"] = (full, False)
+    expected["bad_memory_bomb"] = (full - 2, False)
+    expected["bad_segfault"] = (full - 2, True)  # the kernel died in the last answer: earlier parts keep their points
+    write_notebook(course, ".dot_student", submission(course))
 
     start = time.perf_counter()
-    result = run_grade(course)
-    return expected, ledger(course), result.stdout, time.perf_counter() - start
-
-
-@pytest.mark.slow
-def test_no_attack_earns_a_point_and_honest_work_keeps_its_score(graded_class):
-    expected, results, stdout, _ = graded_class
-    assert results["honest"]["score"] == FULL
-    for student, (ceiling, _) in expected.items():
-        score = results[student]["score"]
-        assert score is not None, f"{student}: no score recorded\n{stdout}"
-        assert score <= ceiling, f"{student}: scored {score}, more than the {ceiling} it earned"
+    result = run_grade(course, check=False)
+    return expected, ledger(course), result, time.perf_counter() - start
 
 
 @pytest.mark.slow
 def test_bad_submissions_get_exact_scores_and_reasons(graded_class):
-    expected, results, stdout, _ = graded_class
-    for student, (ceiling, must_flag) in expected.items():
-        if student.startswith("bad_"):
-            assert results[student]["score"] == ceiling, f"{student}: {results[student]}"
+    expected, results, result, _ = graded_class
+    for student, (score, must_flag) in expected.items():
+        assert results[student]["score"] == score, f"{student}: {results[student]}"
         if must_flag:
             assert results[student]["reasons"], f"{student} was not flagged: {results[student]}"
-    assert "flagged for manual grading" in stdout and "students graded: " in stdout
-    assert "interpreter" in " ".join(results["attack_input_transformer"]["reasons"])
+        else:
+            assert not results[student]["reasons"], f"{student} was flagged for nothing: {results[student]}"
+    assert "flagged for manual grading" in result.stdout and "students graded: " in result.stdout
+    assert "honest" in result.stdout.split("flagged for manual grading")[1], "no per-student table"
+
+
+@pytest.mark.slow
+def test_an_odd_student_id_gets_the_same_message_in_both_paths(graded_class, course):
+    from nncourse.grading.harden import student_id_message
+
+    _, results, result, _ = graded_class
+    message = student_id_message(".dot_student")
+    assert ".dot_student" not in results and result.returncode == 1
+    assert message in result.stderr
+    plain_all = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", AID, "--create"], cwd=course,
+                               env=grading_env(), capture_output=True, text=True, timeout=1200)
+    assert message in plain_all.stdout + plain_all.stderr, plain_all.stderr[-2000:]
 
 
 @pytest.mark.slow
 def test_feedback_states_the_reason(graded_class, course):
     nbgrader(course, "generate_feedback", AID, "--force")
-    html = (course / "feedback" / "attack_custom_exception_handler" / AID / f"{AID}.html").read_text()
-    assert "needs manual grading" in html and "set_custom_exc" in html
     html = (course / "feedback" / "bad_invalid_json" / AID / f"{AID}.html").read_text()
     assert "not valid JSON" in html
+    html = (course / "feedback" / "bad_deleted_test_cell" / AID / f"{AID}.html").read_text()
+    assert "deleted" in html
 
 
 @pytest.mark.slow
 def test_rerun_skips_recorded_students_and_never_duplicates(graded_class, course):
     before = ledger(course)
     start = time.perf_counter()
-    run_grade(course)
+    result = run_grade(course, check=False)
     assert time.perf_counter() - start < 60, "a rerun regraded students that were already recorded"
+    assert "skipped (already graded against the same tests): " in result.stdout
     assert ledger(course) == before
     from nbgrader.api import Gradebook
 
@@ -210,15 +523,41 @@ def test_rerun_skips_recorded_students_and_never_duplicates(graded_class, course
 
 
 @pytest.mark.slow
+def test_a_changed_test_regrades_everyone_and_force_regrades_all(tmp_path):
+    root = copy_course(tmp_path / "course", [AID])
+    nbgrader(root, "generate_assignment", AID, "--force")
+    solution = answer_cells(_notebooks(root, AID)[0])
+    half = solution["max_stable_learning_rate"].replace("2.0 / np.linalg", "1.0 / np.linalg")
+    write_notebook(root, "exact", submission(root))
+    write_notebook(root, "half_bound", submission(root, {"max_stable_learning_rate": half}))
+    run_grade(root)
+    assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 14.0, "half_bound": 12.0}
+    # The instructor loosens the bound test so that half the bound also passes, and releases again.
+    path = root / "assignments" / AID / f"{AID}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if _gid(cell) == "test_max_stable_learning_rate":
+            cell.source = "expect(0 < max_stable_learning_rate(X_small) < 10, 'the bound should be positive')\n"
+    nbformat.write(nb, path)
+    nbgrader(root, "generate_assignment", AID, "--force")
+    result = run_grade(root)
+    assert "graded now: 2" in result.stdout
+    assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 14.0, "half_bound": 14.0}
+    nbgrader(root, "generate_feedback", AID, "--force")
+    html = (root / "feedback" / "half_bound" / AID / f"{AID}.html").read_text()
+    assert "the bound should be positive" in html
+    result = run_grade(root, "--force")
+    assert "graded now: 2" in result.stdout
+
+
+@pytest.mark.slow
 def test_kill_minus_nine_resumes_without_loss(tmp_path):
     root = copy_course(tmp_path / "course", [AID])
     nbgrader(root, "generate_assignment", AID, "--force")
     for i in range(8):
         write_notebook(root, f"s{i:02d}", submission(root))
-    env = venv_env()
-    env.pop("NBGRADER_DB_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", "--chunk", "1"],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            cwd=root, env=grading_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     path = root / "autograded" / ".grading-ledger.jsonl"
     deadline = time.monotonic() + 600
@@ -231,7 +570,7 @@ def test_kill_minus_nine_resumes_without_loss(tmp_path):
     run_grade(root)
     final = ledger(root)
     assert sorted(final) == [f"s{i:02d}" for i in range(8)]
-    assert all(e["score"] == FULL for e in final.values())
+    assert all(e["score"] == FULL[AID] for e in final.values())
 
 
 def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):
@@ -243,34 +582,3 @@ def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):
         sandbox.check_sandbox_available()
     monkeypatch.setenv(sandbox.OPT_OUT, "1")
     sandbox.check_sandbox_available()  # the explicit opt-out runs, with a warning
-
-
-@pytest.mark.slow
-def test_sandbox_hides_secrets_blocks_network_and_writes(course):
-    from nbclient import NotebookClient
-
-    from nncourse.grading.sandbox import SandboxedKernelManager
-
-    work = course / "autograded" / "probe" / AID
-    work.mkdir(parents=True, exist_ok=True)
-    probe = f'''
-import os, socket
-root = {str(course)!r}
-visible = sorted(os.listdir(root))
-try:
-    socket.create_connection(("1.1.1.1", 80), timeout=3); net = "open"
-except OSError:
-    net = "blocked"
-def can_write(p):
-    try:
-        open(p, "a").close(); return True
-    except OSError:
-        return False
-print(visible, net, can_write(os.path.join(root, "nbgrader_config.py")), can_write("/etc/probe"),
-      can_write("own.txt"), os.path.exists({str(course / "assignments")!r}))
-'''
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
-    km = SandboxedKernelManager(kernel_name="python3", workdir=str(work))
-    NotebookClient(nb, km=km, timeout=60, resources={"metadata": {"path": str(work)}}).execute()
-    text = nb.cells[0].outputs[0]["text"]
-    assert text.strip() == "['autograded'] blocked False False True False", text

@@ -2,9 +2,11 @@
 
 Test cells and points: test_model_functions 2, test_next_productivity 2,
 test_steady_state_capital 2, test_euler_residual 5, test_train_step 4.
-Hidden tests of euler_residual swap in reference versions of Parts 1 and 2, and those
-of train_step a reference euler_residual, so a wrong part costs only its own points
-unless a *visible* test of a later part calls it (the syntax error below).
+Hidden tests of euler_residual swap in reference versions of Parts 1 and 2 for its values,
+and compare its gradient (taken in the student kernel) only when Parts 1 and 2 are right;
+those of train_step compare it step by step with the reference only when the student's
+euler_residual is right, and check properties otherwise. So a wrong part costs only its
+own points unless a *visible* test of a later part calls it (the syntax error below).
 
 Several mistakes leave the closed-form policy's residual at zero (with delta = 1 its
 R'/c' does not depend on z' or on the policy tomorrow), so only the hidden comparison

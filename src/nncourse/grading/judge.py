@@ -688,11 +688,12 @@ class Judge:
             if isinstance(exc, KernelGone):
                 self.log.warning("judge: %s", exc)
         finally:
-            self.link.outputs = None
             try:
-                self.link.end_cell()
-            except KernelGone:
-                pass
+                self.link.end_cell()  # while outputs still point at this cell: the kernel's last words land here
+            except Exception as exc:  # a kernel that will not finish the cell is a dead kernel, not a crash
+                self.link.dead = True
+                self.log.warning("judge: the kernel did not finish a test cell (%s)", exc)
+            self.link.outputs = None
 
     @contextlib.contextmanager
     def _in_workdir(self):
