@@ -102,3 +102,41 @@ def test_noisy_sine_and_blobs_shapes():
     assert x.shape == t.shape == (10,) and x[0] == 0 and x[-1] == 1
     X, y = data.gaussian_blobs([[0, 0], [3, 3], [0, 3]], 50)
     assert X.shape == (150, 2) and set(y.tolist()) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("fractions", [(0.7, 0.2, 0.1), (0.6, 0.2, 0.2), (0.5, 0.5)])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_stratified_split_keeps_every_class_share(fractions, seed):
+    labels = np.repeat([0, 1, 2], [7, 212, 357])
+    parts = data.stratified_split_indices(labels, fractions, seed=seed)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(labels)))   # a partition
+    for c in (0, 1, 2):
+        n_c = np.sum(labels == c)
+        for part, f in zip(parts, fractions):
+            assert abs(np.sum(labels[part] == c) - f * n_c) < 1
+    again = data.stratified_split_indices(labels, fractions, seed=seed)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, again))
+    assert not np.array_equal(parts[0], np.sort(parts[0]))                            # shuffled
+
+
+def test_stratified_split_rejects_bad_input():
+    with pytest.raises(ValueError, match="one-dimensional"):
+        data.stratified_split_indices(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="sum to 1"):
+        data.stratified_split_indices(np.zeros(10), (0.5, 0.4))
+
+
+def test_digits_ship_with_scikit_learn():
+    X, y, images = data.digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,) and images.shape == (1797, 8, 8)
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert np.array_equal(X * 16, images.reshape(1797, 64))
+    assert set(y.tolist()) == set(range(10)) and np.bincount(y).min() >= 170
+
+
+def test_breast_cancer_codes_malignant_as_one():
+    X, y, names = data.breast_cancer()
+    assert X.shape == (569, 30) and len(names) == 30 and names[0] == "mean radius"
+    assert y.sum() == 212 and set(y.tolist()) == {0, 1}
+    # Malignant masses have larger nuclei on average.
+    assert X[y == 1, 0].mean() > X[y == 0, 0].mean()

@@ -163,3 +163,59 @@ def split_indices(n: int, fractions=(0.7, 0.2, 0.1), *, seed=0) -> tuple[np.ndar
     sizes = split_sizes(n, fractions)
     order = _rng(seed).permutation(int(n))
     return tuple(np.split(order, np.cumsum(sizes)[:-1]))
+
+
+def stratified_split_indices(labels, fractions=(0.7, 0.2, 0.1), *, seed=0) -> tuple[np.ndarray, ...]:
+    """Like ``split_indices``, but every class is cut by the same fractions.
+
+    ``labels: (n,)``. Each class ``c`` with ``n_c`` items is split by ``split_sizes(n_c, fractions)``,
+    so every part holds each class's exact share up to less than one item, and small or
+    imbalanced data sets keep their class proportions in the validation and test sets.
+    Returns one shuffled index array per fraction; together they are a permutation of ``range(n)``.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be one-dimensional, got shape {labels.shape}")
+    rng = _rng(seed)
+    parts: list[list[np.ndarray]] = [[] for _ in np.atleast_1d(fractions)]
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        for part, chunk in zip(parts, np.split(members, np.cumsum(split_sizes(len(members), fractions))[:-1])):
+            part.append(chunk)
+    return tuple(rng.permutation(np.concatenate(part)) for part in parts)
+
+
+def _sklearn_datasets():
+    try:
+        from sklearn import datasets
+    except ImportError as error:  # pragma: no cover - scikit-learn is pinned in requirements.txt
+        raise ImportError("the real data sets ship with scikit-learn: pip install -r requirements.txt") from error
+    return datasets
+
+
+def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The UCI handwritten digits as bundled with scikit-learn (read from the package, no download).
+
+    1797 scanned digits 0-9 (Alpaydin and Kaynak, 1998): each 32 x 32 bitmap is cut into 4 x 4
+    blocks and the black pixels of each block are counted, giving an 8 x 8 image of integers 0..16.
+    Returns ``X: (1797, 64)`` float in [0, 1] (counts / 16, row-major pixels),
+    ``y: (1797,)`` int digits and ``images: (1797, 8, 8)`` the raw counts.
+    """
+    bunch = _sklearn_datasets().load_digits()
+    images = bunch.images.astype(float)
+    return bunch.data.astype(float) / 16.0, bunch.target.astype(int), images
+
+
+def breast_cancer() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The Wisconsin diagnostic breast-cancer data as bundled with scikit-learn (no download).
+
+    569 fine-needle aspirates of breast masses (Street, Wolberg and Mangasarian, 1993): for the
+    cell nuclei in a digitised image, ten features (radius, texture, perimeter, area, smoothness,
+    compactness, concavity, concave points, symmetry, fractal dimension), each as mean, standard
+    error and "worst" (mean of the three largest), 30 in all. Returns ``X: (569, 30)`` float,
+    ``y: (569,)`` int with **1 = malignant** (212) and 0 = benign (357), and the 30 feature names.
+    (scikit-learn codes benign as 1; here the diagnosis to detect is the positive class.)
+    """
+    bunch = _sklearn_datasets().load_breast_cancer()
+    malignant = list(bunch.target_names).index("malignant")
+    return bunch.data.astype(float), (bunch.target == malignant).astype(int), [str(n) for n in bunch.feature_names]
