@@ -211,3 +211,28 @@ def test_a_timeout_in_student_code_fails_the_test_and_the_kernel_goes_on(kernel)
 def test_visible_part_drops_the_hidden_region():
     source = "a = 1\n### BEGIN HIDDEN TESTS\nsecret = 2\n### END HIDDEN TESTS\nb = 3\n"
     assert visible_part(source) == "a = 1\nb = 3\n"
+
+
+def test_student_classes_work_with_isinstance_and_construction(kernel):
+    student(kernel, "class Account:\n    rate = 0.5\n    def __init__(self, balance):\n        self.balance = balance\n"
+                    "    def deposit(self, x):\n        self.balance += x\n        return self.balance\n"
+                    "def open_account():\n    return Account(10)\n")
+    outputs = judged(kernel, "acct = open_account()\nassert isinstance(acct, Account)\nassert not isinstance(3, Account)\n"
+                             "assert acct.deposit(5) == 15 and acct.balance == 15\nassert Account(1).balance == 1\n"
+                             "assert Account.rate == 0.5\nassert type(acct).__name__ == 'Account'")
+    assert not errors(outputs), errors(outputs)
+
+
+def test_builtins_and_ufuncs_can_be_passed_to_student_code(kernel):
+    student(kernel, "def apply_to_all(f, xs):\n    return [f(x) for x in xs]\n")
+    assert not errors(judged(kernel, "import numpy as np\nassert apply_to_all(str, [1, 22]) == ['1', '22']\n"
+                                     "assert np.allclose(apply_to_all(np.tanh, [0.0, 1.0]), np.tanh([0.0, 1.0]))"))
+
+
+def test_container_subclasses_compare_as_plain_containers(kernel):
+    student(kernel, "import collections\ndef counts():\n    return collections.OrderedDict(a=1, b=2)\n"
+                    "Point = collections.namedtuple('Point', 'x y')\ndef point():\n    return Point(1, 2)\n"
+                    "class LyingList(list):\n    def __eq__(self, other):\n        return True\n"
+                    "def lying():\n    return LyingList([0])\n")
+    assert not errors(judged(kernel, "assert counts() == {'a': 1, 'b': 2}\nassert point() == (1, 2)"))
+    assert errors(judged(kernel, "assert lying() == [1, 2, 3]"))

@@ -104,9 +104,10 @@ def encode(value, handle_for, depth: int = 0):
         array = np.asarray(value.numpy(), order="C")
         if array.dtype.kind in NUMERIC_KINDS:
             return ["T", array.dtype.str, list(array.shape), _b64(array.tobytes())]
-    # Numbers and text of a subclass cross as the plain value: any behaviour the subclass adds stays behind.
-    for base, tag in ((bool, None), (int, "i"), (float, "f"), (str, "s")):
-        if isinstance(value, base) and tag is not None:
+    # Numbers, text and containers of a subclass (an OrderedDict, a namedtuple) cross as the plain
+    # value: any behaviour the subclass adds, lying comparisons included, stays behind.
+    for base in (int, float, str, bytes, list, tuple, dict, set, frozenset):
+        if isinstance(value, base) and not isinstance(value, bool):
             return encode(base(value), handle_for, depth)
     return handle_for(value)
 
@@ -217,7 +218,11 @@ def describe(obj) -> dict:
         mro = [f"{c.__module__}.{c.__qualname__}" for c in cls.__mro__][:32]
     except Exception:
         mro = []
-    return {"type": str(getattr(cls, "__name__", "object"))[:100], "mro": mro, "callable": callable(obj)}
+    info = {"type": str(getattr(cls, "__name__", "object"))[:100], "mro": mro, "callable": callable(obj)}
+    if isinstance(obj, type):
+        info["is_class"] = True
+        info["name"] = str(getattr(obj, "__name__", "StudentClass"))[:100]
+    return info
 
 
 # ---------------------------------------------------------------- the kernel's side (runs in the student kernel)
@@ -355,6 +360,8 @@ class _KernelAgent:
             return repr(self.dec(request["target"]))[:10000]
         if op == "str":
             return str(self.dec(request["target"]))[:100000]
+        if op == "isinstance":  # a student object against a student class: the student's own business
+            return isinstance(self.dec(request["other"]), self.dec(request["target"]))
         if op == "eq":  # between two kernel objects only: the judge never asks about its own values
             return bool(self.dec(request["target"]) == self.dec(request["other"]))
         if op == "swap_in":

@@ -188,6 +188,43 @@ def _typed(value, kinds, what):
 _proxy_classes: dict[str, type] = {}
 
 
+class StudentClass(type):
+    """A student's class, as the judge sees it: a real type, so ``isinstance(obj, Account)`` works.
+
+    Calling it builds the object in the kernel; ``isinstance`` asks the kernel, and only about
+    the student's own objects (a value of the judge's is never an instance of a student class).
+    """
+
+    def __call__(cls, *args, **kwargs):
+        return cls._nncourse_handle(*args, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        if not any(base is StudentObject for base in type(obj).__mro__):
+            return False
+        handle = cls._nncourse_handle
+        return _typed(handle._link.ask("isinstance", handle, other=["h", "k", object.__getattribute__(obj, "_id"), {}]),
+                      bool, "isinstance()")
+
+    def __subclasscheck__(cls, other):
+        return other is cls
+
+    def __getattr__(cls, name):
+        if name.startswith("__") and name.endswith("__") and name not in READABLE_DUNDERS:
+            raise AttributeError(name)
+        return getattr(cls._nncourse_handle, name)
+
+    def __repr__(cls):
+        return f"<class {cls.__name__} from the student's kernel>"
+
+
+def student_class(link, hid, info) -> type:
+    name = str(info.get("name", "StudentClass"))
+    name = name if name.isidentifier() else "StudentClass"
+    cls = StudentClass(name, (), {"__module__": "student"})
+    type.__setattr__(cls, "_nncourse_handle", StudentObject(link, hid, info))
+    return cls
+
+
 def proxy_class(type_name: str) -> type:
     """A StudentObject subclass named like the student's type, so messages read 'a Sequential', not 'a proxy'."""
     name = type_name if type_name.isidentifier() else "StudentObject"
@@ -230,6 +267,8 @@ class KernelLink:
         return wire.decode(data, self._resolve)
 
     def _handle_for(self, obj):
+        if isinstance(obj, StudentClass):
+            obj = obj._nncourse_handle
         if isinstance(obj, StudentObject):
             return ["h", "k", object.__getattribute__(obj, "_id"), {}]
         if isinstance(obj, (types.ModuleType, types.FrameType, types.CodeType)):
@@ -251,9 +290,14 @@ class KernelLink:
             return self.local[hid]
         proxy = self.proxies.get(hid)
         if proxy is None:
+            raw = info
             info = {"type": str(info.get("type", "object"))[:100],
                     "mro": [str(m)[:300] for m in info.get("mro", [])][:32] if isinstance(info.get("mro"), list) else []}
-            proxy = proxy_class(info["type"])(self, hid, info)
+            if raw.get("is_class") is True:
+                info["name"] = str(raw.get("name", "StudentClass"))[:100]
+                proxy = student_class(self, hid, info)
+            else:
+                proxy = proxy_class(info["type"])(self, hid, info)
             self.proxies[hid] = proxy
         return proxy
 
@@ -517,7 +561,7 @@ class KernelLink:
             raise TypeError("not an object of the tests")
         op = request.get("op")
         if op == "call":
-            if not callable(target) or isinstance(target, type):
+            if not callable(target):
                 raise TypeError("this object of the tests cannot be called")
             args = [self.dec(a) for a in request.get("args", [])]
             kwargs = request.get("kwargs", {})
