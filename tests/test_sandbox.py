@@ -245,6 +245,20 @@ def test_scan_submission_lists_regular_files_and_refuses_the_rest(tmp_path):
                                "sub/link: a symbolic link, not copied"]
 
 
+def test_scratch_of_a_killed_grader_is_swept(tmp_path):
+    from nncourse.grading.sandbox import OWNER, sweep_stale_scratch
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale, live, foreign = (tmp_path / f"nncourse-kernel-{n}" for n in ("stale", "live", "foreign"))
+    for folder in (stale, live, foreign):
+        (folder / "conn").mkdir(parents=True)
+    (stale / OWNER).write_text(str(dead.pid))
+    (live / OWNER).write_text(str(os.getpid()))
+    assert sweep_stale_scratch([stale, live, foreign]) == [stale]
+    assert not stale.exists() and live.exists() and foreign.exists()
+
+
 # ---------------------------------------------------------------- through real nbgrader
 
 

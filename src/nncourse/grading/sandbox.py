@@ -19,6 +19,9 @@ The kernel that executes a student's notebook sees, and only sees:
 - no capabilities, limits on memory (RLIMIT_DATA) and CPU time (RLIMIT_CPU); nbgrader's
   per-cell timeout applies on top.
 
+The scratch folder (nncourse-kernel-* in the temp dir) is removed when the kernel is shut
+down; one left by a grading process that was killed is swept at the next kernel start.
+
 The kernel named by the notebook is used (jupyter_client resolves it); a missing one
 raises jupyter_client's ``NoSuchKernel`` naming it, before anything is created.
 
@@ -199,6 +202,30 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
     return args + limits + kernel_cmd
 
 
+OWNER = "owner.pid"
+
+
+def sweep_stale_scratch(folders: list[Path] | None = None) -> list[Path]:
+    """Remove scratch folders whose grading process is gone (a worker killed with -9 cannot clean up)."""
+    removed = []
+    roots = {Path(tempfile.gettempdir()), Path("/tmp")}
+    for folder in folders if folders is not None else [p for r in roots for p in r.glob("nncourse-kernel-*")]:
+        try:
+            pid = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        try:
+            os.kill(pid, 0)
+            continue  # alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue  # another user's live process
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels start inside bubblewrap (see the module docstring).
 
@@ -227,6 +254,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _make_scratch(self) -> None:
         if self._scratch is not None:
             return
+        sweep_stale_scratch()
         scratch = Path(tempfile.mkdtemp(prefix="nncourse-kernel-")).resolve()
         if len(str(scratch / "conn" / "kernel-0")) > UNIX_PATH_MAX:  # ZeroMQ's ipc paths are Unix socket paths
             shutil.rmtree(scratch, ignore_errors=True)
@@ -236,6 +264,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                     "home/.local/share/jupyter/runtime"):
             (scratch / sub).mkdir(parents=True, exist_ok=True)
         _write_identity(scratch / "etc", scratch / "home")
+        (scratch / OWNER).write_text(str(os.getpid()))
         self._scratch = scratch
         self.ip = str(scratch / "conn" / "kernel")
         self.connection_file = str(scratch / "conn" / "kernel.json")
