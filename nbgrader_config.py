@@ -91,7 +91,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nncourse.grading.execute import JudgedExecute  # noqa: E402
 from nncourse.grading.preprocessors import RestoreAnswerCells  # noqa: E402
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreAnswerCells,
+c.Autograde.sanitize_preprocessors = [ClearOutput, RestoreAnswerCells, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

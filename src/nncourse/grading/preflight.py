@@ -36,6 +36,29 @@ def blank(release_nb):
     return copy.deepcopy(release_nb)
 
 
+def repair_duplicates(nb) -> list[str]:
+    """Keep the first cell of each grade_id; later copies of an answer run as plain cells, other copies go.
+
+    Stock nbgrader refuses a notebook with duplicated cells. A student who copied an answer
+    cell and edited the copy gets what their own run showed: the later definition wins.
+    """
+    notes, seen, kept = [], set(), []
+    for cell in nb.cells:
+        gid = _grade_id(cell)
+        if gid is None or gid not in seen:
+            seen.add(gid)
+            kept.append(cell)
+            continue
+        if cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code":
+            del cell.metadata["nbgrader"]
+            kept.append(cell)
+            notes.append(f"cell '{gid}' was duplicated; the copy ran as an ordinary cell")
+        else:
+            notes.append(f"cell '{gid}' was duplicated; only its first copy was graded")
+    nb.cells = kept
+    return notes
+
+
 def repair_cells(nb, release_nb) -> tuple[list[str], list[str]]:
     """Put graded cells back in a gradable shape, never above what stock nbgrader would give.
 
@@ -45,7 +68,7 @@ def repair_cells(nb, release_nb) -> tuple[list[str], list[str]]:
     - Changed grading metadata and edited locked cells are restored by nbgrader's OverwriteCells (a note).
     """
     flags: list[str] = []
-    notes: list[str] = []
+    notes: list[str] = repair_duplicates(nb)
     release_cells = {_grade_id(c): c for c in release_nb.cells if _grade_id(c)}
     present = set()
     for index, cell in enumerate(nb.cells):

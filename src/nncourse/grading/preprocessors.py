@@ -28,14 +28,20 @@ def notice_reasons(nb) -> list[str]:
 
 
 class RestoreAnswerCells(NbGraderPreprocessor):
-    """An answer or test cell turned into Markdown or raw (one key press) becomes a code cell again.
+    """Cells a student broke by accident are put back in a gradable shape (before nbgrader reads them).
 
-    The gradebook knows each graded cell's type; nbgrader itself would fail on such a cell or
-    grade it as missing. The cell keeps the student's text, so honest code still runs.
+    - An answer or test cell turned into Markdown or raw (one key press) becomes a code cell
+      again: the gradebook knows each graded cell's type, and the cell keeps the student's text.
+    - Duplicated cells (stock nbgrader refuses the notebook): ``preflight.repair_duplicates``.
     """
 
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook, MissingEntry
+
+        from nncourse.grading.preflight import repair_duplicates
+
+        for note in repair_duplicates(nb):
+            self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student"), note)
 
         info = resources.get("nbgrader", {})
         try:
