@@ -69,8 +69,8 @@ solutions: $(STAMP)  ## Regenerate solutions/ (executed) from every assignment s
 grade: $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
 	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS) $(if $(FORCE),--force)
 
-feedback: $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/
-	$(BIN)/nbgrader generate_feedback $(ASSIGNMENT)
+feedback: $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/ (regenerated, so a regrade is never shown stale)
+	$(BIN)/nbgrader generate_feedback $(ASSIGNMENT) --force
 
 export: $(STAMP)  ## Export the gradebook to grades.csv
 	$(BIN)/nbgrader export
