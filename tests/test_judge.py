@@ -236,3 +236,19 @@ def test_container_subclasses_compare_as_plain_containers(kernel):
                     "def lying():\n    return LyingList([0])\n")
     assert not errors(judged(kernel, "assert counts() == {'a': 1, 'b': 2}\nassert point() == (1, 2)"))
     assert errors(judged(kernel, "assert lying() == [1, 2, 3]"))
+
+
+def test_a_name_the_tests_bind_is_never_taken_from_the_student(kernel):
+    student(kernel, "X_small = 0\ndef fails():\n    raise ValueError('first call fails')\n")
+    judge = Judge(kernel, student_owned=set(), workdir=".", log=LOG, test_names={"X_small"})
+    first = nbformat.v4.new_code_cell("fails()\nX_small = 5")
+    second = nbformat.v4.new_code_cell("assert X_small == 0")
+    judge.run_test(first)
+    judge.run_test(second)
+    assert errors(first.outputs) and errors(second.outputs)
+    assert errors(second.outputs)[0]["ename"] == "NameError"
+
+
+def test_a_student_stop_iteration_does_not_end_a_tests_loop(kernel):
+    student(kernel, "def stop(x):\n    raise StopIteration\n")
+    assert errors(judged(kernel, "for r in map(stop, [1, 2]):\n    assert r == 99"))

@@ -104,7 +104,8 @@ class JudgedExecute(Execute):
             link = KernelLink(self.km, timeout=self.timeout or 60, log=self.log)
             try:
                 link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
-                judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log)
+                judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,
+                              test_names=names_bound_by_cells(trusted.tests.values()))
                 self._run_cells(judge, link, trusted)
             finally:
                 link.outputs = None

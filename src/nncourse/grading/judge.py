@@ -80,7 +80,9 @@ def student_exception(name: str, message: str, traceback: str = "") -> StudentEx
     if cls is None:
         base = getattr(builtins, name, None)
         bases = (StudentException,)
-        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception:
+        # Not StopIteration and kin: raised into the judge they would silently end a test's loop.
+        if isinstance(base, type) and issubclass(base, Exception) and base is not Exception and \
+                not issubclass(base, (StopIteration, StopAsyncIteration)):
             bases = (StudentException, base)
         cls = type(name, bases, {"__module__": "student"})
         _exception_classes[name] = cls
@@ -665,14 +667,20 @@ class _Names(dict):
         self.session = session
 
     def __missing__(self, name):
-        return self.session.link.get_name(name)
+        session = self.session
+        if name in session.test_names and name not in session.kernel_only:
+            # A test binds this name itself (perhaps later, or in a cell that failed first): never the student's.
+            raise KeyError(name)
+        return session.link.get_name(name)
 
 
 class Judge:
     """The judge of one notebook: its namespace, the instructor's setup statements, and the test cells."""
 
-    def __init__(self, link: KernelLink, *, student_owned: set[str], workdir: str, log):
+    def __init__(self, link: KernelLink, *, student_owned: set[str], workdir: str, log,
+                 test_names: set[str] = frozenset()):
         self.link = link
+        self.test_names = set(test_names)  # every name a test cell of the notebook binds
         self.log = log
         self.workdir = workdir
         self.student_owned = set(student_owned)
