@@ -89,9 +89,9 @@ from nbgrader.preprocessors import (  # noqa: E402
 from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 
 from nncourse.grading.execute import JudgedExecute  # noqa: E402
-from nncourse.grading.preprocessors import RestoreAnswerCells  # noqa: E402
+from nncourse.grading.preprocessors import RepairCells  # noqa: E402
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, RestoreAnswerCells, DeduplicateIds, OverwriteKernelspec,
+c.Autograde.sanitize_preprocessors = [ClearOutput, RepairCells, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]

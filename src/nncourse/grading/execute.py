@@ -18,6 +18,7 @@ from nbconvert.preprocessors.execute import NotebookClient
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 
+from nncourse.grading.preprocessors import add_notice
 from nncourse.grading.judge import (
     AGENT_SOURCE,
     BOOTSTRAP,
@@ -107,6 +108,9 @@ class JudgedExecute(Execute):
                 judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,
                               test_names=names_bound_by_cells(trusted.tests.values()))
                 self._run_cells(judge, link, trusted)
+                if link.dead:  # shown at the top of the feedback, and read by `make grade`'s summary
+                    add_notice(self.nb, [self.resources.get("nncourse_dead", "the student kernel died or stopped "
+                                         "answering; the tests after that point scored 0")])
             finally:
                 link.outputs = None
                 try:
@@ -144,8 +148,8 @@ class JudgedExecute(Execute):
             except DeadKernelError:
                 link.dead = True
                 cell.outputs.append(_error("DeadKernelError", "the student kernel died while running this cell"))
-                self.resources.setdefault("nncourse", {}).setdefault("reasons", []).append(
-                    f"the kernel died while running cell {index + 1}; later tests scored 0")
+                self.resources["nncourse_dead"] = (f"the student kernel died while running cell {index + 1}; "
+                                                   "the tests after it scored 0")
                 continue
             link.names.clear()
             if gid in trusted.setup:

@@ -27,12 +27,15 @@ def notice_reasons(nb) -> list[str]:
     return []
 
 
-class RestoreAnswerCells(NbGraderPreprocessor):
-    """Cells a student broke by accident are put back in a gradable shape (before nbgrader reads them).
+class RepairCells(NbGraderPreprocessor):
+    """Cells a student broke by accident are put back in a gradable shape, before nbgrader reads them.
 
-    - An answer or test cell turned into Markdown or raw (one key press) becomes a code cell
-      again: the gradebook knows each graded cell's type, and the cell keeps the student's text.
-    - Duplicated cells (stock nbgrader refuses the notebook): ``preflight.repair_duplicates``.
+    Stock nbgrader stops on each of these, leaving the student ungraded:
+    - an answer or test cell turned into Markdown or raw (one key press) becomes a code cell
+      again; the gradebook knows each graded cell's type, and the cell keeps the student's text;
+    - a graded cell whose nbgrader flags were edited (``grade``, ``solution``, ``locked``,
+      ``points``) gets the gradebook's flags back (its code is then restored by OverwriteCells);
+    - duplicated cells: ``preflight.repair_duplicates``.
     """
 
     def preprocess(self, nb, resources):
@@ -40,20 +43,34 @@ class RestoreAnswerCells(NbGraderPreprocessor):
 
         from nncourse.grading.preflight import repair_duplicates
 
-        for note in repair_duplicates(nb):
-            self.log.warning("%s: %s", resources.get("nbgrader", {}).get("student"), note)
-
         info = resources.get("nbgrader", {})
+        student = info.get("student")
+        for note in repair_duplicates(nb):
+            self.log.warning("%s: %s", student, note)
         try:
             with Gradebook(info["db_url"]) as gb:
                 record = gb.find_notebook(info["notebook"], info["assignment"])
-                code_cells = {c.name for c in record.source_cells if c.cell_type == "code"}
+                kinds = {c.name: (c.cell_type, bool(c.locked)) for c in record.source_cells}
+                points = {c.name: float(c.max_score) for c in record.grade_cells}
+                answers = {c.name for c in record.solution_cells}
         except (KeyError, MissingEntry):
             return nb, resources
         for index, cell in enumerate(nb.cells):
-            gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if gid in code_cells and cell.cell_type != "code":
-                nb.cells[index] = new_code_cell(source=cell.source, metadata=cell.metadata)
-                self.log.warning("%s: cell '%s' was a %s cell; it was graded as code",
-                                 info.get("student"), gid, cell.cell_type)
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            gid = meta.get("grade_id")
+            if gid not in kinds:
+                continue
+            cell_type, locked = kinds[gid]
+            if cell_type == "code" and cell.cell_type != "code":
+                cell = nb.cells[index] = new_code_cell(source=cell.source, metadata=cell.metadata)
+                self.log.warning("%s: cell '%s' had been turned into another cell type; it was graded as code",
+                                 student, gid)
+            wanted = {"grade": gid in points, "solution": gid in answers, "locked": locked}
+            if gid in points:
+                wanted["points"] = points[gid]
+            changed = {k: v for k, v in wanted.items() if meta.get(k) != v}
+            if changed:
+                meta.update(changed)
+                self.log.warning("%s: the nbgrader flags of cell '%s' were changed (%s); the gradebook's were restored",
+                                 student, gid, ", ".join(sorted(changed)))
         return nb, resources
