@@ -196,7 +196,7 @@ def _sklearn_datasets():
 def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The UCI handwritten digits as bundled with scikit-learn (read from the package, no download).
 
-    1797 scanned digits 0-9 (Alpaydin and Kaynak, 1998): each 32 x 32 bitmap is cut into 4 x 4
+    The 1797 digits 0-9 of the test part (13 writers; Alpaydin and Kaynak, 1998): each 32 x 32 bitmap is cut into 4 x 4
     blocks and the black pixels of each block are counted, giving an 8 x 8 image of integers 0..16.
     Returns ``X: (1797, 64)`` float in [0, 1] (counts / 16, row-major pixels),
     ``y: (1797,)`` int digits and ``images: (1797, 8, 8)`` the raw counts.
