@@ -100,6 +100,31 @@ except OSError as exc:
     print("write failed", exc)
 '''
 
+FAKE_NUMPY_AND_CHECKS = """
+import numpy as _real
+class _FakeNumpy:
+    def __getattr__(self, name):
+        if name in ("allclose", "all", "isclose"):
+            return lambda *a, **k: True
+        return getattr(_real, name)
+np = _FakeNumpy()
+def expect(*a, **k):
+    pass
+def expect_close(*a, **k):
+    pass
+def expect_array(value, shape, name):
+    return _real.zeros(shape)
+"""
+# A module in the submitted folder named like one a hidden test imports: never imported by the judge.
+KERAS_MODULE = """
+import os
+print("LEAKED", os.environ.get("NNCOURSE_TEST_SECRET"))
+import nncourse.checks as _c
+_c.expect.__code__ = (lambda condition, message: None).__code__
+_c.expect_close.__code__ = (lambda actual, expected, name, *, what="", rtol=0, atol=0: None).__code__
+raise ImportError("not the real keras")
+"""
+
 HONEST = {  # answer grade_id -> replacement, built from the instructor's solution by honest_styles()
     "honest_import_os_sys_math": ("mse_gradient", "import os\nimport sys\nimport math\n{code}"),
     "honest_future_annotations": ("mse_gradient", "from __future__ import annotations\n{code}"),
@@ -129,6 +154,11 @@ HONEST = {  # answer grade_id -> replacement, built from the instructor's soluti
     "honest_debug_prints": ("gd_step", (
         "def gd_step(theta, X, y, eta):\n    print('gd_step called with eta', eta)\n"
         "    return theta - eta * mse_gradient(theta, X, y)\n")),
+    "honest_rng_styles": ("sgd_epoch", (
+        "def sgd_epoch(theta, X, y, eta, batch_size, rng):\n    rng = np.random.default_rng(rng)\n"
+        "    assert isinstance(rng, np.random.Generator)\n    order = np.arange(X.shape[0])\n    rng.shuffle(order)\n"
+        "    for start in range(0, len(order), batch_size):\n        batch = order[start:start + batch_size]\n"
+        "        theta = theta - eta * mse_gradient(theta, X[batch], y[batch])\n    return theta\n")),
     "honest_uses_test_variables": ("gd_step", (
         "{code}\n_first = gd_step(np.zeros(2), X_small, y_small, 0.1)  # X_small comes from the visible tests\n")),
 }
@@ -184,6 +214,16 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
     write(root, GD, "attack_solution_flag_off", nb)
     expected[GD, "attack_solution_flag_off"] = ("max", 0.0)
 
+    # The setup cell deleted, or moved below the tests, with the student's own np and checks in its place.
+    for name in ("attack_setup_deleted", "attack_setup_moved"):
+        nb = sub(name, {**stubs, "mse_gradient": FAKE_NUMPY_AND_CHECKS + WRONG_GRADIENT})
+        setup = next(c for c in nb.cells if _gid(c) == "setup")
+        nb.cells.remove(setup)
+        if name == "attack_setup_moved":
+            nb.cells.append(setup)
+        write(root, GD, name, nb)
+        expected[GD, name] = ("max", 0.0)
+
     probe = PROBE.replace("{outside}", str(outside)).replace("{course}", str(root))
     write(root, GD, "attack_probe", sub("attack_probe", {**stubs, "mse_gradient": probe + WRONG_GRADIENT}))
     expected[GD, "attack_probe"] = ("max", 0.0)
@@ -218,6 +258,8 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
     write(root, OPT, "wrong_momentum", build_submission(release, source, Submission("w", {"momentum_step": wrong_momentum})))
     write(root, OPT, "attack_keras_alias",
           build_submission(release, source, Submission("a", {"momentum_step": fake_sgd + wrong_momentum})))
+    write(root, OPT, "attack_keras_module", build_submission(release, source, Submission("k", {"momentum_step": wrong_momentum})))
+    (root / "submitted" / "attack_keras_module" / OPT / "keras.py").write_text(KERAS_MODULE)
     return expected
 
 
@@ -329,6 +371,8 @@ def test_attacks_gain_nothing_and_honest_styles_keep_full_marks(graded, path):
             wrong.append(f"{key}: {kind} {value}, got {got}")
     assert not wrong, "\n".join(wrong)
     assert scores[OPT, "attack_keras_alias"] <= scores[OPT, "wrong_momentum"] < FULL[OPT]
+    assert scores[OPT, "attack_keras_module"] <= scores[OPT, "wrong_momentum"]
+    assert scores[OPT, "honest"] == FULL[OPT], "a student's keras.py changed another student's grade"
 
 
 @pytest.mark.slow

@@ -252,3 +252,45 @@ def test_a_name_the_tests_bind_is_never_taken_from_the_student(kernel):
 def test_a_student_stop_iteration_does_not_end_a_tests_loop(kernel):
     student(kernel, "def stop(x):\n    raise StopIteration\n")
     assert errors(judged(kernel, "for r in map(stop, [1, 2]):\n    assert r == 99"))
+
+
+def test_a_random_generator_crosses_by_value_and_its_state_comes_back(kernel):
+    student(kernel, "import numpy as np\ndef shuffled(n, rng):\n    rng = np.random.default_rng(rng)\n"
+                    "    assert isinstance(rng, np.random.Generator)\n    order = np.arange(n)\n    rng.shuffle(order)\n"
+                    "    return order\n")
+    outputs = judged(kernel, "import numpy as np\ng = np.random.default_rng(3)\nmine = shuffled(6, g)\n"
+                             "ref = np.random.default_rng(3)\no = np.arange(6)\nref.shuffle(o)\n"
+                             "assert (mine == o).all()\nassert g.random() == ref.random()")
+    assert not errors(outputs), errors(outputs)
+
+
+def test_keys_built_to_collide_are_refused():
+    keys = [wire.encode(k * (2**61 - 1), None) for k in range(1, 200)]
+    with pytest.raises(wire.WireError):
+        wire.decode(["S", keys], None)
+    assert wire.decode(["S", [wire.encode(k, None) for k in range(1000)]], None) == set(range(1000))
+
+
+def test_the_students_folder_is_not_importable_from_a_test(kernel, tmp_path):
+    (tmp_path / "nncourse_probe_module.py").write_text("raise SystemExit('imported from the student folder')\n")
+    judge = Judge(kernel, student_owned=set(), workdir=str(tmp_path), log=LOG)
+    import sys
+    sys.path.insert(0, "")
+    try:
+        cell = nbformat.v4.new_code_cell("import nncourse_probe_module")
+        judge.run_test(cell)
+    finally:
+        sys.path.remove("")
+    assert errors(cell.outputs)[0]["ename"] == "ModuleNotFoundError"
+
+
+def test_a_callback_cannot_outlast_the_tests_time(kernel):
+    student(kernel, "def ask(f):\n    return f()\n")
+    kernel.timeout = 2
+    try:
+        start = __import__("time").monotonic()
+        outputs = judged(kernel, "import time\nask(lambda: time.sleep(30))")
+        took = __import__("time").monotonic() - start
+    finally:
+        kernel.timeout = 20
+    assert errors(outputs) and took < 15

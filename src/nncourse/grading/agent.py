@@ -17,6 +17,8 @@ Every value crosses as a JSON list whose first item is a tag:
     ["a", dtype, shape, b64]  NumPy array of a numeric, boolean or fixed-width text dtype
     ["g", dtype, b64]         NumPy scalar of such a dtype
     ["T", dtype, shape, b64]  an eager TensorFlow tensor (rebuilt as one where TensorFlow is loaded)
+    ["R", name, state]        a NumPy random Generator, by its bit generator's name and state (an
+                              argument's state after the call travels back, as for arrays)
     ["h", side, id, info]     a handle: an object that stays where it lives ("k": the kernel,
                               "j": the judge); calls and attribute reads on it are messages
 
@@ -32,6 +34,8 @@ import sys
 
 MAX_DEPTH = 64
 NUMERIC_KINDS = "biufcUS"
+MAX_SAME_HASH = 64  # distinct keys of a set or dict sharing one hash: more is an attack on the decoder's time
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 
 class WireError(ValueError):
@@ -100,6 +104,11 @@ def encode(value, handle_for, depth: int = 0):
             return ["a", array.dtype.str, list(array.shape), _b64(array.tobytes())]
         if isinstance(value, np.generic) and value.dtype.kind in NUMERIC_KINDS:
             return ["g", value.dtype.str, _b64(value.tobytes())]
+    if np is not None and type(value) is np.random.Generator:  # by value: its bit generator's name and state
+        bit_generator = value.bit_generator
+        name = type(bit_generator).__name__
+        if name in BIT_GENERATORS:
+            return ["R", name, encode(bit_generator.state, handle_for, depth + 1)]
     if _is_eager_tensor(value) and np is not None:
         array = np.asarray(value.numpy(), order="C")
         if array.dtype.kind in NUMERIC_KINDS:
@@ -110,6 +119,19 @@ def encode(value, handle_for, depth: int = 0):
         if isinstance(value, base) and not isinstance(value, bool):
             return encode(base(value), handle_for, depth)
     return handle_for(value)
+
+
+def _check_hashes(keys) -> None:
+    """Refuse keys built to collide (e.g. k * (2**61 - 1) for every k), which make building a set quadratic."""
+    try:
+        hashes = sorted(hash(k) for k in keys)
+    except TypeError:
+        raise WireError("unhashable key") from None
+    run = 1
+    for a, b in zip(hashes, hashes[1:]):
+        run = run + 1 if a == b else 1
+        if run > MAX_SAME_HASH:
+            raise WireError("too many keys with one hash")
 
 
 def _dtype(text):
@@ -177,14 +199,26 @@ def decode(data, resolve, depth: int = 0):
         return _unb64(one(str))
     if tag in ("l", "t", "S", "F"):
         items = [decode(v, resolve, depth + 1) for v in one(list)]
+        if tag in ("S", "F"):
+            _check_hashes(items)
         return {"l": list, "t": tuple, "S": set, "F": frozenset}[tag](items)
     if tag == "d":
-        out = {}
+        pairs = []
         for pair in one(list):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise WireError("bad dict item")
-            out[decode(pair[0], resolve, depth + 1)] = decode(pair[1], resolve, depth + 1)
-        return out
+            pairs.append((decode(pair[0], resolve, depth + 1), decode(pair[1], resolve, depth + 1)))
+        _check_hashes([k for k, _ in pairs])
+        return dict(pairs)
+    if tag == "R" and len(rest) == 2 and rest[0] in BIT_GENERATORS and _numpy() is not None:
+        np = _numpy()
+        state = decode(rest[1], resolve, depth + 1)
+        bit_generator = getattr(np.random, rest[0])()
+        try:
+            bit_generator.state = state
+        except Exception:
+            raise WireError("bad random generator state") from None
+        return np.random.Generator(bit_generator)
     if tag == "a" and len(rest) == 3:
         return _array(*rest)
     if tag == "g" and len(rest) == 2:
@@ -321,7 +355,7 @@ class _KernelAgent:
         args = [self.dec(a) for a in request.get("args", [])]
         kwargs = {k: self.dec(v) for k, v in request.get("kwargs", {}).items()}
         np = _numpy()
-        mutable = (list, dict) + ((np.ndarray,) if np is not None else ())
+        mutable = (list, dict) + ((np.ndarray, np.random.Generator) if np is not None else ())
         originals = {}
         for key, obj in list(enumerate(args)) + list(kwargs.items()):
             if type(obj) in mutable:

@@ -17,6 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors.execute import NotebookClient
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from traitlets import Integer
 
 from nncourse.grading.preprocessors import add_notice
 from nncourse.grading.judge import (
@@ -62,26 +63,49 @@ class TrustedCells:
         return cls(tests, setup, answers)
 
 
-def student_owned_names(config, assignment: str, notebook: str, answer_ids: set[str]) -> set[str]:
-    """Names the instructor's own answers bind: the judge always asks the kernel for these."""
+def instructor_source(config, assignment: str, notebook: str):
+    """The instructor's source notebook, or None when this course has no copy of it."""
     from nbgrader.coursedir import CourseDirectory
 
     try:
         coursedir = CourseDirectory(config=config)
         path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
-        source = nbformat.read(path, as_version=4)
-    except Exception:  # no instructor source here: every setup name stays the judge's
+        return nbformat.read(path, as_version=4)
+    except Exception:
+        return None
+
+
+def student_owned_names(source, answer_ids: set[str]) -> set[str]:
+    """Names the instructor's own answers bind: the judge always asks the kernel for these."""
+    if source is None:  # no instructor source here: every setup name stays the judge's
         return set()
     return names_bound_by_cells(c.source for c in source.cells
                                 if c.cell_type == "code" and _grade_id(c) in answer_ids)
 
 
+def cap_own_memory(megabytes: int) -> None:
+    """Lower this process's data limit (RLIMIT_DATA), so a huge allocation asked for by student code
+    through a callback fails with MemoryError instead of getting the grading process killed."""
+    import resource
+
+    if megabytes <= 0:
+        return
+    limit = megabytes * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if soft == resource.RLIM_INFINITY or soft > limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (min(limit, hard) if hard != resource.RLIM_INFINITY else limit, hard))
+
+
 class JudgedExecute(Execute):
     """Run a submission: student cells in the sandboxed kernel, test cells in the judge."""
+
+    judge_memory_mb = Integer(8192, help="Data limit (RLIMIT_DATA) of the grading process that hosts the judge, "
+                                         "in MiB; 0 leaves it alone.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         check_sandbox_available()
         super().__init__(*args, **kwargs)
+        cap_own_memory(self.judge_memory_mb)
 
     def create_kernel_manager(self):
         # The notebook's own kernel (nbgrader resets it to the source's), never silently replaced.
@@ -96,7 +120,9 @@ class JudgedExecute(Execute):
         self._check_assign_resources(resources)
         info = (resources or {}).get("nbgrader", {})
         trusted = TrustedCells.from_gradebook(info["db_url"], info["notebook"], info["assignment"])
-        owned = student_owned_names(self.config, info["assignment"], info["notebook"], trusted.answers)
+        source = instructor_source(self.config, info["assignment"], info["notebook"])
+        owned = student_owned_names(source, trusted.answers)
+        order = [_grade_id(c) for c in source.cells] if source is not None else []
         workdir = str(self.resources.get("metadata", {}).get("path") or os.getcwd())
         with self.setup_kernel():
             reply = self.wait_for_reply(self.kc.kernel_info())
@@ -107,7 +133,7 @@ class JudgedExecute(Execute):
                 link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
                 judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,
                               test_names=names_bound_by_cells(trusted.tests.values()))
-                self._run_cells(judge, link, trusted)
+                self._run_cells(judge, link, trusted, order)
                 if link.dead:  # shown at the top of the feedback, and read by `make grade`'s summary
                     add_notice(self.nb, [self.resources.get("nncourse_dead", "the student kernel died or stopped "
                                          "answering; the tests after that point scored 0")])
@@ -121,16 +147,30 @@ class JudgedExecute(Execute):
         self._close_figures()
         return self.nb, self.resources
 
-    def _run_cells(self, judge: Judge, link: KernelLink, trusted: TrustedCells) -> None:
-        cells = self.nb.cells
+    def _run_cells(self, judge: Judge, link: KernelLink, trusted: TrustedCells, order: list) -> None:
+        """Every cell in the student's order; the judge's setup statements in the instructor's order.
+
+        The judge runs the setup cells from the gradebook, each before the first test that follows it
+        in the instructor's source, wherever the student moved, untagged or deleted them.
+        """
+        position = {gid: i for i, gid in enumerate(order) if gid}
+        setup_queue = [gid for gid in order if gid in trusted.setup]
+        setup_queue += [gid for gid in trusted.setup if gid not in setup_queue]  # not in the source: at once
+
+        def run_setup_before(test_id: str | None) -> None:
+            limit = position.get(test_id, len(order)) if test_id is not None else len(order) + 1
+            while setup_queue and position.get(setup_queue[0], -1) < limit:
+                judge.run_setup(trusted.setup[setup_queue.pop(0)])
+
         replay = self._visible_replays(trusted)
-        for index, cell in enumerate(cells):
+        for index, cell in enumerate(self.nb.cells):
             gid = _grade_id(cell)
             if gid in trusted.tests and cell.cell_type == "code":
                 cell.source = trusted.tests[gid]
                 if link.dead:
                     cell.outputs = [_error("KernelGone", "the student kernel had stopped before this test ran")]
                     continue
+                run_setup_before(gid)
                 judge.run_test(cell)
                 if gid in replay and not link.dead:
                     try:
@@ -152,7 +192,8 @@ class JudgedExecute(Execute):
                                                    "the tests after it scored 0")
                 continue
             link.names.clear()
-            if gid in trusted.setup:
+            if gid in trusted.setup and gid in setup_queue and not order:
+                setup_queue.remove(gid)  # no instructor source to order by: run it where it stands
                 judge.run_setup(trusted.setup[gid])
 
     def _visible_replays(self, trusted: TrustedCells) -> dict[str, str]:

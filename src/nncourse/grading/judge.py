@@ -93,6 +93,35 @@ def student_exception(name: str, message: str, traceback: str = "") -> StudentEx
 
 # ---------------------------------------------------------------- handles on student objects
 
+MAX_CALLBACK_BYTES = 256 * 1024 * 1024
+
+
+class _Expired(BaseException):
+    """The test's time ran out while the judge was serving a callback of student code."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the judge after ``seconds`` (only in the main thread, where signals are delivered)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Expired("the test's time ran out during a call of the student's code into the tests")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__"})
 
 
@@ -519,6 +548,9 @@ class KernelLink:
                 elif type(original) is dict and type(new) is dict:
                     original.clear()
                     original.update(new)
+                elif isinstance(original, np.random.Generator) and isinstance(new, np.random.Generator) and \
+                        type(original.bit_generator) is type(new.bit_generator):
+                    original.bit_generator.state = new.bit_generator.state
             except (wire.WireError, TypeError, ValueError):
                 continue
 
@@ -550,12 +582,20 @@ class KernelLink:
 
     # ---- callbacks from student code into the judge
     def serve_callback(self, request: dict) -> dict:
+        """Run a call of student code into the judge: within the test's time limit, with a bounded result."""
         try:
-            return {"value": self.enc(self._callback(request))}
+            with _time_limit(self.deadline - time.monotonic()):
+                result = self._callback(request)
+            size = getattr(result, "nbytes", 0)
+            if isinstance(size, int) and size > MAX_CALLBACK_BYTES:
+                raise ValueError(f"a callback of the tests returned {size} bytes, more than the "
+                                 f"{MAX_CALLBACK_BYTES} allowed")
+            return {"value": self.enc(result)}
         except KernelGone:
             raise
-        except Exception as exc:
-            return {"raise": {"type": type(exc).__name__, "message": str(exc)[:500]}}
+        except (Exception, _Expired) as exc:
+            return {"raise": {"type": "TimeoutError" if isinstance(exc, _Expired) else type(exc).__name__,
+                              "message": str(exc)[:500]}}
 
     def _callback(self, request: dict):
         target = self.dec(request.get("target"))
@@ -749,7 +789,11 @@ class Judge:
 
     @contextlib.contextmanager
     def _in_workdir(self):
-        here = os.getcwd()
+        """Relative paths of a test (a data file beside the notebook) resolve in the notebook's folder;
+        imports never do: the student's folder (a ``keras.py`` of theirs) is taken off ``sys.path``."""
+        here, saved = os.getcwd(), sys.path[:]
+        workdir = os.path.realpath(self.workdir)
+        sys.path[:] = [p for p in saved if p and os.path.isabs(p) and not _inside(os.path.realpath(p), workdir)]
         try:
             os.chdir(self.workdir)
         except OSError:
@@ -758,6 +802,7 @@ class Judge:
             yield
         finally:
             os.chdir(here)
+            sys.path[:] = saved
 
     # ---- nncourse.checks.in_kernel in a judged test cell
     def in_kernel(self, name: str, args, kwargs):
@@ -775,6 +820,10 @@ class Judge:
             self.link.swap_out(token)
         except KernelGone:
             pass
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _locals_of(stmt: ast.AST) -> set[str]:

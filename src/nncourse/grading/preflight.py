@@ -84,8 +84,14 @@ def repair_cells(nb, release_nb) -> tuple[list[str], list[str]]:
               and cell.source != original.source):
             notes.append(f"the locked cell '{gid}' was edited; nbgrader graded the original")
     for gid, original in release_cells.items():
-        if gid not in present and original.metadata["nbgrader"].get("grade"):
+        if gid in present:
+            continue
+        meta = original.metadata["nbgrader"]
+        if meta.get("grade"):
             flags.append(f"the graded cell '{gid}' was deleted; as in stock nbgrader it scores 0 until graded by hand")
+        elif meta.get("locked") and original.cell_type == "code":
+            flags.append(f"the locked cell '{gid}' was deleted; the tests used the instructor's copy, "
+                         "the student's code ran without it")
     return flags, notes
 
 
