@@ -294,3 +294,12 @@ def test_a_callback_cannot_outlast_the_tests_time(kernel):
     finally:
         kernel.timeout = 20
     assert errors(outputs) and took < 15
+
+
+def test_a_students_generator_passed_to_a_reference_advances_as_in_one_kernel(kernel):
+    student(kernel, "import numpy as np\ndef train(step, seed, epochs):\n    rng = np.random.default_rng(seed)\n"
+                    "    return [step(rng) for _ in range(epochs)]\n")
+    outputs = judged(kernel, "import numpy as np\nfrom nncourse.checks import swapped\n"
+                             "ref = np.random.default_rng(4)\nexpected = [ref.permutation(5).tolist() for _ in range(3)]\n"
+                             "assert train(lambda rng: rng.permutation(5).tolist(), 4, 3) == expected")
+    assert not errors(outputs), errors(outputs)

@@ -259,6 +259,57 @@ def describe(obj) -> dict:
     return info
 
 
+def mutable_arguments(args, kwargs, enc) -> dict:
+    """The arrays, lists, dicts and random generators among a call's arguments, with their encoding now."""
+    np = _numpy()
+    kinds = (list, dict) + ((np.ndarray, np.random.Generator) if np is not None else ())
+    return {key: (enc(obj), obj) for key, obj in list(enumerate(args)) + list(kwargs.items()) if type(obj) in kinds}
+
+
+def changed_arguments(tracked: dict, enc) -> list:
+    """[key, new encoding] of every tracked argument the call changed in place."""
+    changed = []
+    for key, (before, obj) in tracked.items():
+        try:
+            after = enc(obj)
+        except Exception:
+            continue
+        if after != before:
+            changed.append([key, after])
+    return changed
+
+
+def write_back(arguments, changed, dec) -> None:
+    """Give the caller's arguments the contents the other side's call left in them (data only)."""
+    np = _numpy()
+    args, kwargs = arguments
+    if not isinstance(changed, list):
+        return
+    for item in changed[:256]:
+        if not (isinstance(item, list) and len(item) == 2):
+            continue
+        key, data = item
+        original = args[key] if type(key) is int and 0 <= key < len(args) else \
+            kwargs.get(key) if isinstance(key, str) else None
+        if original is None:
+            continue
+        try:
+            new = dec(data)
+            if np is not None and isinstance(original, np.ndarray) and isinstance(new, np.ndarray) \
+                    and original.flags.writeable and new.shape == original.shape:
+                np.copyto(original, new, casting="unsafe")
+            elif type(original) is list and type(new) is list:
+                original[:] = new
+            elif type(original) is dict and type(new) is dict:
+                original.clear()
+                original.update(new)
+            elif np is not None and isinstance(original, np.random.Generator) and \
+                    isinstance(new, np.random.Generator) and type(original.bit_generator) is type(new.bit_generator):
+                original.bit_generator.state = new.bit_generator.state
+        except (WireError, TypeError, ValueError):
+            continue
+
+
 # ---------------------------------------------------------------- the kernel's side (runs in the student kernel)
 
 class _KernelAgent:
@@ -313,7 +364,7 @@ class _KernelAgent:
                 return
             outgoing = {"kind": "return", **self.dispatch(incoming)}
 
-    def call_judge(self, request: dict):
+    def call_judge(self, request: dict, arguments=None):
         outgoing = {"kind": "request", **request}
         while True:
             incoming = loads(self._raw_input(dumps(outgoing)))
@@ -321,6 +372,8 @@ class _KernelAgent:
                 if "raise" in incoming:
                     info = incoming["raise"]
                     raise JudgeError(f"{info.get('type', 'Error')}: {info.get('message', '')}")
+                if arguments is not None:
+                    write_back(arguments, incoming.get("changed", []), self.dec)
                 return self.dec(incoming["value"])
             outgoing = {"kind": "return", **self.dispatch(incoming)}
 
@@ -337,31 +390,14 @@ class _KernelAgent:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8))
             return {"raise": {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}}
 
-    def _changed_arguments(self, originals, args, kwargs):
-        """Arrays, lists and dicts passed by the judge and changed in place by the call (their new contents)."""
-        changed = []
-        for key, (before, obj) in originals.items():
-            try:
-                after = self.enc(obj)
-            except Exception:
-                continue
-            if after != before:
-                changed.append([key, after])
-        return changed
-
     def _call(self, request: dict):
         """Call a kernel object with the judge's arguments; also report arguments it changed in place."""
         target = self.dec(request["target"])
         args = [self.dec(a) for a in request.get("args", [])]
         kwargs = {k: self.dec(v) for k, v in request.get("kwargs", {}).items()}
-        np = _numpy()
-        mutable = (list, dict) + ((np.ndarray, np.random.Generator) if np is not None else ())
-        originals = {}
-        for key, obj in list(enumerate(args)) + list(kwargs.items()):
-            if type(obj) in mutable:
-                originals[key] = (self.enc(obj), obj)
+        tracked = mutable_arguments(args, kwargs, self.enc)
         result = target(*args, **kwargs)
-        return result, self._changed_arguments(originals, args, kwargs)
+        return result, changed_arguments(tracked, self.enc)
 
     def _run(self, request: dict):
         op = request.get("op")
@@ -455,8 +491,10 @@ class _JudgeProxy:
         return self._nncourse_agent.call_judge({"op": op, "target": ["h", "j", self._nncourse_id, {}], **fields})
 
     def __call__(self, *args, **kwargs):
-        enc = self._nncourse_agent.enc
-        return self._ask("call", args=[enc(a) for a in args], kwargs={k: enc(v) for k, v in kwargs.items()})
+        agent = self._nncourse_agent
+        return agent.call_judge({"op": "call", "target": ["h", "j", self._nncourse_id, {}],
+                                 "args": [agent.enc(a) for a in args],
+                                 "kwargs": {k: agent.enc(v) for k, v in kwargs.items()}}, arguments=(args, kwargs))
 
     def __getattr__(self, name):
         if name.startswith("_"):

@@ -527,32 +527,7 @@ class KernelLink:
 
     def _write_back(self, args, kwargs, changed):
         """Arguments the student's code changed in place get the new contents, as stock nbgrader would see."""
-        import numpy as np
-
-        if not isinstance(changed, list):
-            return
-        for item in changed[:256]:
-            if not (isinstance(item, list) and len(item) == 2):
-                continue
-            key, data = item
-            original = args[key] if type(key) is int and 0 <= key < len(args) else kwargs.get(key) if isinstance(key, str) else None
-            if original is None:
-                continue
-            try:
-                new = self.dec(data)
-                if isinstance(original, np.ndarray) and isinstance(new, np.ndarray) and original.flags.writeable \
-                        and new.shape == original.shape:
-                    np.copyto(original, new, casting="unsafe")
-                elif type(original) is list and type(new) is list:
-                    original[:] = new
-                elif type(original) is dict and type(new) is dict:
-                    original.clear()
-                    original.update(new)
-                elif isinstance(original, np.random.Generator) and isinstance(new, np.random.Generator) and \
-                        type(original.bit_generator) is type(new.bit_generator):
-                    original.bit_generator.state = new.bit_generator.state
-            except (wire.WireError, TypeError, ValueError):
-                continue
+        wire.write_back((args, kwargs), changed, self.dec)
 
     def get_name(self, name: str):
         """The student's value of a name; KeyError if the kernel has none."""
@@ -585,12 +560,12 @@ class KernelLink:
         """Run a call of student code into the judge: within the test's time limit, with a bounded result."""
         try:
             with _time_limit(self.deadline - time.monotonic()):
-                result = self._callback(request)
+                result, changed = self._callback(request)
             size = getattr(result, "nbytes", 0)
             if isinstance(size, int) and size > MAX_CALLBACK_BYTES:
                 raise ValueError(f"a callback of the tests returned {size} bytes, more than the "
                                  f"{MAX_CALLBACK_BYTES} allowed")
-            return {"value": self.enc(result)}
+            return {"value": self.enc(result), "changed": changed}
         except KernelGone:
             raise
         except (Exception, _Expired) as exc:
@@ -609,7 +584,10 @@ class KernelLink:
             kwargs = request.get("kwargs", {})
             if not isinstance(kwargs, dict):
                 raise TypeError("bad keyword arguments")
-            return target(*args, **{str(k): self.dec(v) for k, v in kwargs.items()})
+            kwargs = {str(k): self.dec(v) for k, v in kwargs.items()}
+            tracked = wire.mutable_arguments(args, kwargs, self.enc)
+            result = target(*args, **kwargs)
+            return result, wire.changed_arguments(tracked, self.enc)
         if op == "getattr":
             name = request.get("name")
             if not isinstance(name, str) or name.startswith("_") or name in ("ctypes", "cffi"):
@@ -617,13 +595,13 @@ class KernelLink:
             value = getattr(target, name)
             if isinstance(value, type):
                 raise TypeError("student code cannot receive classes of the tests")
-            return value
+            return value, []
         if op == "getitem":
-            return target[self.dec(request.get("key"))]
+            return target[self.dec(request.get("key"))], []
         if op == "len":
-            return len(target)
+            return len(target), []
         if op == "list":
-            return list(target)
+            return list(target), []
         raise ValueError(f"unknown request {op!r}")
 
 
