@@ -17,6 +17,7 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors.execute import NotebookClient
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
+from jupyter_core.utils import run_sync
 from traitlets import Integer
 
 from nncourse.grading.preprocessors import add_notice
@@ -106,6 +107,15 @@ class JudgedExecute(Execute):
         check_sandbox_available()
         super().__init__(*args, **kwargs)
         cap_own_memory(self.judge_memory_mb)
+        # The kernel's state is thrown away with its scratch folder: no need to wait for a clean exit.
+        self.shutdown_kernel = "immediate"
+
+    async def async_start_new_kernel_client(self):
+        # Connect the judge's own client while nbclient waits for the kernel, so both handshakes overlap.
+        self._early_link = KernelLink(self.km, timeout=self.timeout or 60, log=self.log, wait=False)
+        return await super().async_start_new_kernel_client()
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def create_kernel_manager(self):
         # The notebook's own kernel (nbgrader resets it to the source's), never silently replaced.
@@ -128,7 +138,9 @@ class JudgedExecute(Execute):
             reply = self.wait_for_reply(self.kc.kernel_info())
             if reply is not None and "language_info" in reply["content"]:
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
-            link = KernelLink(self.km, timeout=self.timeout or 60, log=self.log)
+            link = getattr(self, "_early_link", None) or KernelLink(self.km, timeout=self.timeout or 60, log=self.log)
+            self._early_link = None
+            link.kc.wait_for_ready(timeout=60)
             try:
                 link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
                 judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,

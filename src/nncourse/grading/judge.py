@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import inspect
 import io
 import keyword
@@ -271,14 +272,15 @@ def proxy_class(type_name: str) -> type:
 class KernelLink:
     """The judge's own client of the student kernel: requests, callbacks and the kernel's output."""
 
-    def __init__(self, km, *, timeout: float, log):
+    def __init__(self, km, *, timeout: float, log, wait: bool = True):
         self.km = km
         self.log = log
         self.timeout = timeout
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(km.get_connection_info())
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=60)
+        if wait:
+            self.kc.wait_for_ready(timeout=60)
         self.open_msg: str | None = None
         self.deadline = float("inf")
         self.outputs: list | None = None
@@ -607,8 +609,11 @@ class KernelLink:
 
 # ---------------------------------------------------------------- which names the judge may bind itself
 
+@functools.lru_cache(maxsize=4096)
 def python_of(source: str) -> str:
-    """IPython syntax (magics) rewritten as plain Python, as the kernel would run it."""
+    """IPython syntax (magics) rewritten as plain Python, as the kernel would run it.
+
+    Cached: a class's trusted cells are the same for every student graded by this process."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager().transform_cell(source)

@@ -303,7 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         root = course_root()
         n = len(list((root / "submitted").glob(f"*/{args.assignment}")))
-        chunk = args.chunk or max(1, min(10, -(-n // max(1, args.jobs))))
+        # One nbgrader process per worker where the class is small (the judge imports TensorFlow once per
+        # process); balanced chunks of at most 25 students otherwise, so a crash costs one chunk, not the class.
+        jobs = max(1, args.jobs)
+        rounds = max(1, -(-n // (jobs * 25)))
+        chunk = args.chunk or max(1, -(-n // (jobs * rounds)))
         results, refused = grade(args.assignment, jobs=args.jobs, chunk=chunk, root=root, force=args.force)
     except (SandboxUnavailable, FileNotFoundError) as exc:
         print(f"make grade: {exc}", file=sys.stderr)
