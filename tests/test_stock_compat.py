@@ -221,18 +221,11 @@ def test_stock_nbgrader_scores_the_material_as_designed(stock):
 
 @pytest.mark.slow
 @needs_bwrap
+@pytest.mark.parametrize("path, graded", [("autograde", "autograded"), ("make grade", "make_graded")])
 @pytest.mark.parametrize("student", STUDENTS)
-def test_plain_autograde_gives_stock_scores(stock, autograded, student):
-    (want, want_cells), (got, got_cells, result) = stock, autograded
-    assert got[student] == OURS[student], _explain(want, want_cells, got, got_cells, student, "autograde", result)
-
-
-@pytest.mark.slow
-@needs_bwrap
-@pytest.mark.parametrize("student", STUDENTS)
-def test_make_grade_gives_stock_scores(stock, make_graded, student):
-    (want, want_cells), (got, got_cells, result) = stock, make_graded
-    assert got[student] == OURS[student], _explain(want, want_cells, got, got_cells, student, "make grade", result)
+def test_our_paths_give_stock_scores(stock, request, path, graded, student):
+    (want, want_cells), (got, got_cells, result) = stock, request.getfixturevalue(graded)
+    assert got[student] == OURS[student], _explain(want, want_cells, got, got_cells, student, path, result)
 
 
 @pytest.mark.slow

@@ -494,7 +494,8 @@ class KernelLink:
         if self.dead:
             raise KernelGone("the student kernel is no longer running")
         self._open_serve()
-        self.names.clear() if message.get("op") != "get" else None
+        if message.get("op") != "get":  # anything else may run student code, which may rebind names
+            self.names.clear()
         self.kc.input(wire.dumps(message))
         while True:
             reply = self._receive()
@@ -524,12 +525,9 @@ class KernelLink:
                               "args": [self.enc(a) for a in args],
                               "kwargs": {str(k): self.enc(v) for k, v in kwargs.items()}})
         value = self._value(reply)
-        self._write_back(args, kwargs, reply.get("changed", []))
+        # Arguments the student's code changed in place get the new contents, as stock nbgrader would see.
+        wire.write_back((args, kwargs), reply.get("changed", []), self.dec)
         return value
-
-    def _write_back(self, args, kwargs, changed):
-        """Arguments the student's code changed in place get the new contents, as stock nbgrader would see."""
-        wire.write_back((args, kwargs), changed, self.dec)
 
     def get_name(self, name: str):
         """The student's value of a name; KeyError if the kernel has none."""

@@ -258,8 +258,6 @@ def grade(assignment: str, *, jobs: int, chunk: int, root: Path | None = None, q
         bar.close()
         shutil.rmtree(staging_root, ignore_errors=True)
     graded_now = set(todo)
-    for s in results:
-        results[s].notes = list(results[s].notes)
     ordered = [results[s] for s in students if s in results]
     for r in ordered:
         r.seconds = round(r.seconds, 2)
@@ -268,7 +266,7 @@ def grade(assignment: str, *, jobs: int, chunk: int, root: Path | None = None, q
     return ordered, refused
 
 
-def summary(results: list[Result], refused: dict[str, str] | None = None, graded_now: int | None = None) -> str:
+def summary(results: list[Result], refused: dict[str, str] | None = None) -> str:
     refused = refused or {}
     scored = [r for r in results if r.score is not None]
     skipped = [r for r in results if any(n.startswith("skipped:") for n in r.notes)]
