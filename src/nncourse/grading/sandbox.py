@@ -178,8 +178,6 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
     interpreter = interpreter_prefixes(kernel_cmd[0]) if kernel_cmd else []
     needed = [*interpreter, Path(sys.prefix), Path(sys.base_prefix), Path(sys.prefix).resolve(),
               Path(sys.base_prefix).resolve(), PACKAGE_DIR, *extra_ro]
-    for path in _minimal(needed):
-        args += ["--ro-bind", str(path), str(path)]
     args += ["--dev", "/dev", "--proc", "/proc", "--bind", str(scratch / "tmp"), "/tmp"]
     # A working folder under /tmp would get its parent folders made in the private, writable /tmp:
     # put them on a tmpfs of their own that is then made read-only, like the rest of the tree.
@@ -187,6 +185,9 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
     if Path("/tmp") in workdir.parents and len(workdir.relative_to("/tmp").parts) > 1:
         anchor = Path("/tmp") / workdir.relative_to("/tmp").parts[0]
         args += ["--tmpfs", str(anchor)]
+    # After /tmp and the anchor, so that a venv or checkout under /tmp (a CI clone) is not hidden by them.
+    for path in _minimal(needed):
+        args += ["--ro-bind", str(path), str(path)]
     args += ["--bind", str(scratch / "home"), str(scratch / "home"),
              "--bind", str(scratch / "conn"), str(scratch / "conn"),
              "--bind", str(scratch / "work"), str(workdir)]
