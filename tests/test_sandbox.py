@@ -151,8 +151,10 @@ def test_kernel_sees_an_allow_list_only(host, monkeypatch):
     assert not any(result["visible"].values()), result["visible"]
     assert result["socket"] in ("FileNotFoundError", "ConnectionRefusedError", "PermissionError"), result["socket"]
     assert not host["accepted"], "the kernel reached a Unix socket on the host"
-    assert result["root"] == sorted(set(result["root"]) & {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32",
-                                                           "proc", "root", "sbin", "tmp", "usr", "work"}), result["root"]
+    # The system folders, plus the top folder of the checkout and of the Python environment (CI clones to /check/...).
+    allowed = {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "sbin", "tmp", "usr"}
+    allowed |= {Path(p).resolve().parts[1] for p in (REPO, sys.prefix, sys.base_prefix, work)}
+    assert result["root"] == sorted(set(result["root"]) & allowed), result["root"]
     assert "shadow" not in result["etc"] and "passwd" in result["etc"] and len(result["etc"]) < 20, result["etc"]
     assert result["home"] in ([], [".pyenv"]), result["home"]  # at most the interpreter's own prefix
     # The kernel worked in a fresh copy: same path, regular files only, its writes discarded.
