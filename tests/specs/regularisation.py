@@ -16,6 +16,14 @@ def train_val_test_indices(n, rng):
     return order[:n_train], order[n_train:n_train + n_val], order[n_train + n_val:]
 '''
 
+SPLIT_ROUNDS_THE_SIZES = '''
+def train_val_test_indices(n, rng):
+    # misconception: rounds 20 % and 10 % instead of the stated n // 5 and n // 10 (right for n = 50, wrong for n = 33)
+    order = rng.permutation(n)
+    n_val, n_test = round(0.2 * n), round(0.1 * n)
+    return order[n_val + n_test:], order[:n_val], order[n_val:n_val + n_test]
+'''
+
 PENALTY_WITH_BIASES = '''
 def l2_penalty(params, lam):
     # penalises the biases too
@@ -69,6 +77,15 @@ def build_and_train(x_train, t_train, x_val, t_val):
     return model
 '''
 
+DROPOUT_WITH_ITS_OWN_SEED = '''
+def dropout(x, p, rng, training=True):
+    # misconception: a generator of its own, so every call draws the same mask whatever rng is passed
+    if not training:
+        return x
+    keep = np.random.default_rng(0).random(x.shape) < p
+    return x * keep / p
+'''
+
 SYNTAX_ERROR = '''
 def dropout(x, p, rng, training=True):
     keep = rng.random(x.shape) < p
@@ -92,4 +109,7 @@ SUBMISSIONS = [
     Submission("syntax_error", {"dropout": SYNTAX_ERROR}, frozenset({"test_dropout"})),
     Submission("misconception_dropout_without_scaling", {"dropout": DROPOUT_WITHOUT_SCALING},
                frozenset({"test_dropout"})),
+    Submission("misconception_split_rounds_sizes", {"train_val_test_indices": SPLIT_ROUNDS_THE_SIZES},
+               frozenset({"test_train_val_test_indices"})),
+    Submission("misconception_dropout_own_seed", {"dropout": DROPOUT_WITH_ITS_OWN_SEED}, frozenset({"test_dropout"})),
 ]
