@@ -43,6 +43,29 @@ def sgd_epoch(theta, X, y, eta, batch_size, rng):
     return theta
 '''
 
+DROPS_THE_LAST_BATCH = '''
+def sgd_epoch(theta, X, y, eta, batch_size, rng):
+    # misconception: only full batches, so the samples of an incomplete last batch are never used
+    n = X.shape[0]
+    order = rng.permutation(n)
+    for start in range(0, n - batch_size + 1, batch_size):
+        batch = order[start:start + batch_size]
+        theta = theta - eta * mse_gradient(theta, X[batch], y[batch])
+    return theta
+'''
+
+STEPS_FROM_THE_START = '''
+def sgd_epoch(theta, X, y, eta, batch_size, rng):
+    # misconception: every batch's gradient is taken at the parameters the epoch started from
+    n = X.shape[0]
+    order = rng.permutation(n)
+    start_theta = theta
+    for start in range(0, n, batch_size):
+        batch = order[start:start + batch_size]
+        theta = theta - eta * mse_gradient(start_theta, X[batch], y[batch])
+    return theta
+'''
+
 NEW_GENERATOR_EACH_EPOCH = '''
 def train(X, y, eta, epochs, batch_size, seed=0):
     theta = np.zeros(X.shape[1])
@@ -81,4 +104,7 @@ SUBMISSIONS = [
                frozenset(ALL_TESTS - {"test_max_stable_learning_rate"})),
     Submission("misconception_summed_gradient", {"mse_gradient": SUMMED_GRADIENT}, frozenset({"test_mse_gradient"})),
     Submission("misconception_no_shuffle", {"sgd_epoch": NO_SHUFFLE}, frozenset({"test_sgd_epoch"})),
+    Submission("misconception_drops_last_batch", {"sgd_epoch": DROPS_THE_LAST_BATCH}, frozenset({"test_sgd_epoch"})),
+    Submission("misconception_steps_from_epoch_start", {"sgd_epoch": STEPS_FROM_THE_START},
+               frozenset({"test_sgd_epoch"})),
 ]
