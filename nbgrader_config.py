@@ -97,6 +97,13 @@ c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetada
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.JudgedExecute.timeout = 60
 
+# While one notebook runs, the next one's sandboxed kernel starts in an empty private slot
+# (at most one ahead; stopped when the run ends), and the judge imports the tests' modules
+# (TensorFlow) in the background while the first kernel starts.
+from nncourse.grading.execute import install_kernels_ahead  # noqa: E402
+
+install_kernels_ahead()
+
 # Symlinks, devices and other non-regular files in a student's folder are refused (never
 # followed, copied or chmodded), and unusable student ids are named in the log
 # (nncourse.grading.harden patches nbgrader's file handling in this process).

@@ -171,6 +171,47 @@ def test_kernel_sees_an_allow_list_only(host, monkeypatch):
     assert result["executable"] == KernelSpecManager().get_kernel_spec("python3").argv[0]
 
 
+def test_a_kernel_started_ahead_sees_only_the_student_it_is_given(host):
+    """A kernel started before its student is known (``slot_root``) ends up as a kernel started for them."""
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+
+    from nncourse.grading.execute import CHDIR
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    work, bob = host["work"], host["bob"]
+    slot = host["course"] / "autograded"
+    km = SandboxedKernelManager(kernel_name="python3", slot_root=str(slot))
+    run_sync(km.start_kernel)(cwd=str(slot))
+    try:
+        assert not km.can_adopt(host["course"] / "assignments") and not km.can_adopt(slot)
+        assert km.can_adopt(work)
+        # Files that reach the student's folder while the kernel boots are still copied in.
+        (work / "late.txt").write_text("staged late")
+        assert km.adopt(work) == work
+        assert not km.can_adopt(bob)  # one student per kernel
+        probe = (CHDIR.format(path=str(work)) + "import json, os\n"
+                 "with open('data.txt', 'a') as fh: fh.write('changed')\n"
+                 f"print(json.dumps([os.getcwd(), sorted(os.listdir('.')), sorted(os.listdir({str(slot)!r})), "
+                 f"os.path.exists({str(bob)!r}), open('late.txt').read()]))")
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+        NotebookClient(nb, km=km, timeout=60).execute()
+    finally:
+        async def stop():
+            await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+        run_sync(stop)()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o.output_type == "error"], outputs
+    cwd, listing, slot_listing, sees_bob, late = json.loads(outputs[-1]["text"].strip().splitlines()[-1])
+    assert cwd == str(work)
+    assert listing == ["data.txt", "late.txt", "sub"], listing  # regular files only, as a kernel started for alice
+    assert slot_listing == ["alice"] and sees_bob is False  # no other student's folder
+    assert late == "staged late"
+    assert (work / "data.txt").read_text() == "original"  # its writes stay in the sandbox
+    assert km.scratch is None
+
+
 def test_the_notebooks_kernelspec_is_honoured(tmp_path, monkeypatch):
     spec_dir = tmp_path / "jupyter" / "kernels" / "course-py"
     spec_dir.mkdir(parents=True)
@@ -356,7 +397,8 @@ def test_a_class_of_ten_leaves_no_kernel_and_no_scratch(course, tmp_path):
     assert kernels(scratch_root) == []
     env = venv_env() | {"TMPDIR": str(scratch_root)}
     env.pop("NBGRADER_DB_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", AID, "--student", "class*", "--force"],
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", AID, "--student", "class*", "--force",
+                             "--log-level=DEBUG"],
                             cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.append(proc.stdout.read()), daemon=True)
@@ -373,7 +415,10 @@ def test_a_class_of_ten_leaves_no_kernel_and_no_scratch(course, tmp_path):
     reader.join(timeout=30)
     assert proc.returncode == 0, "".join(output)[-3000:]
     assert all((course / "autograded" / f"class{i:02d}" / AID / f"{AID}.ipynb").is_file() for i in range(10))
-    assert 1 <= most <= 1, f"{most} kernels alive at once: kernels are not shut down after each notebook: {crowd}"
+    # The running notebook's kernel and at most one started ahead for the next notebook.
+    assert 1 <= most <= 2, f"{most} kernels alive at once: kernels are not shut down after each notebook: {crowd}"
+    # Every notebook after the first ran in the kernel started ahead for it.
+    assert "".join(output).count("using the kernel started ahead") == 9, "".join(output)[-3000:]
     assert kernels(scratch_root) == []
     assert not list(scratch_root.glob("nncourse-kernel-*"))
     scratch_root.rmdir()

@@ -9,11 +9,16 @@ copy), never from the submitted notebook.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
+import sys
+import threading
 from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import ensure_async, run_hook
 from nbconvert.preprocessors.execute import NotebookClient
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -26,6 +31,7 @@ from nncourse.grading.judge import (
     BOOTSTRAP,
     Judge,
     KernelGone,
+    handshake,
     KernelLink,
     bound_names,
     names_bound_by_cells,
@@ -84,6 +90,125 @@ def student_owned_names(source, answer_ids: set[str]) -> set[str]:
                                 if c.cell_type == "code" and _grade_id(c) in answer_ids)
 
 
+def modules_imported_by(sources) -> list[str]:
+    """The absolute modules that trusted code (tests, setup) imports, in order of appearance."""
+    found: list[str] = []
+    for source in sources:
+        tree = parse(source)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.append(node.module)
+    return list(dict.fromkeys(found))
+
+
+def warm_imports(modules: list[str]) -> threading.Thread | None:
+    """Import, in a background thread, the modules the tests will import and this process lacks.
+
+    TensorFlow's import (seconds) then overlaps the student kernel's start and the student's cells;
+    the judge waits for the thread before its first statement. A module that fails here is simply
+    imported again, and fails visibly, when the test imports it.
+    """
+    missing = [m for m in modules if m not in sys.modules]
+    if not missing:
+        return None
+
+    def work():
+        for name in missing:
+            try:
+                importlib.import_module(name)
+            except BaseException:  # the test's own import reports it
+                pass
+
+    thread = threading.Thread(target=work, name="nncourse-warm-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+class KernelsAhead:
+    """One sandboxed kernel started ahead for the next notebook of a grading run.
+
+    A kernel takes most of a second to start (bubblewrap, Python, ipykernel). While one
+    notebook runs, the next one's kernel boots in a slot: an empty private folder mounted at
+    the autograded folder's root (``SandboxedKernelManager.slot_root``). When the next notebook
+    comes, its files are copied into the slot and the kernel changes into them, so it sees what
+    a kernel started for it would see. A kernel is only started ahead when the running
+    ``nbgrader autograde`` has notebooks left, and whatever is left over is shut down when it ends.
+    """
+
+    def __init__(self):
+        self.remaining = 0  # notebooks of the current conversion run not yet executed
+        self.km: SandboxedKernelManager | None = None
+
+    def take(self, kernel_name: str, workdir: str) -> SandboxedKernelManager | None:
+        """The kernel started ahead, given to ``workdir``; None when there is none that fits."""
+        km, self.km = self.km, None
+        if km is None:
+            return None
+        try:
+            if km.kernel_name == kernel_name and km.can_adopt(workdir) and run_sync(km.is_alive)():
+                km.adopt(workdir)
+                return km
+        except Exception:
+            pass
+        self._stop(km)
+        return None
+
+    def start(self, parent, kernel_name: str, slot_root: str, extra_arguments: list[str]) -> None:
+        if self.remaining <= 0 or self.km is not None or not os.path.isdir(slot_root):
+            return
+        km = SandboxedKernelManager(kernel_name=kernel_name, slot_root=slot_root, parent=parent)
+        try:
+            run_sync(km.start_kernel)(extra_arguments=list(extra_arguments), cwd=slot_root)
+        except Exception as err:  # the notebook then starts its own kernel, as without this
+            parent.log.warning("could not start the next notebook's kernel ahead: %s", err)
+            self._stop(km)
+            return
+        self.km = km
+
+    def discard(self) -> None:
+        km, self.km = self.km, None
+        if km is not None:
+            self._stop(km)
+
+    @staticmethod
+    def _stop(km: SandboxedKernelManager) -> None:
+        try:
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        finally:
+            km.discard_scratch()
+
+
+AHEAD = KernelsAhead()
+
+
+def install_kernels_ahead() -> None:
+    """Count the notebooks of each ``nbgrader autograde`` run, and stop the kernel started ahead at its end."""
+    from nbgrader.converters.base import BaseConverter
+
+    if getattr(BaseConverter.convert_notebooks, "_nncourse_ahead", False):
+        return
+    original = BaseConverter.convert_notebooks
+
+    def convert_notebooks(self) -> None:
+        AHEAD.remaining = sum(len(notebooks) for notebooks in getattr(self, "assignments", {}).values())
+        try:
+            return original(self)
+        finally:
+            AHEAD.remaining = 0
+            AHEAD.discard()
+
+    convert_notebooks._nncourse_ahead = True
+    BaseConverter.convert_notebooks = convert_notebooks
+
+
+CHDIR = "import os as _nncourse_os\n_nncourse_os.chdir({path!r})\ndel _nncourse_os\n"
+
+
 def cap_own_memory(megabytes: int) -> None:
     """Lower this process's data limit (RLIMIT_DATA), so a huge allocation asked for by student code
     through a callback fails with MemoryError instead of getting the grading process killed."""
@@ -113,15 +238,31 @@ class JudgedExecute(Execute):
     async def async_start_new_kernel_client(self):
         # Connect the judge's own client while nbclient waits for the kernel, so both handshakes overlap.
         self._early_link = KernelLink(self.km, timeout=self.timeout or 60, log=self.log, wait=False)
-        return await super().async_start_new_kernel_client()
+        # nbclient's own, with the handshake that does not wait out a quiet IOPub (see judge.handshake).
+        try:
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await handshake(self.kc, self.km, self.startup_timeout)
+        except Exception as err:
+            self.log.error("could not connect to the kernel: %s", err)
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def create_kernel_manager(self):
         # The notebook's own kernel (nbgrader resets it to the source's), never silently replaced.
         self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
-        workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
-        self.km = SandboxedKernelManager(kernel_name=self.kernel_name, workdir=str(workdir), parent=self)
+        workdir = str(self.resources.get("metadata", {}).get("path") or os.getcwd())
+        self.km = AHEAD.take(self.kernel_name, workdir)
+        self._adopted = self.km is not None
+        if self._adopted:
+            self.log.debug("using the kernel started ahead, in %s", workdir)
+        if self.km is None:
+            self.km = SandboxedKernelManager(kernel_name=self.kernel_name, workdir=workdir, parent=self)
         return self.km
 
     def preprocess(self, nb, resources=None, km=None):
@@ -134,15 +275,23 @@ class JudgedExecute(Execute):
         owned = student_owned_names(source, trusted.answers)
         order = [_grade_id(c) for c in source.cells] if source is not None else []
         workdir = str(self.resources.get("metadata", {}).get("path") or os.getcwd())
+        warming = warm_imports(modules_imported_by([*trusted.tests.values(), *trusted.setup.values()]))
+        AHEAD.remaining -= 1
+        self._adopted = False
         with self.setup_kernel():
+            AHEAD.start(self, self.kernel_name, str(Path(workdir).parent.parent), self.extra_arguments)
             reply = self.wait_for_reply(self.kc.kernel_info())
             if reply is not None and "language_info" in reply["content"]:
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
             link = getattr(self, "_early_link", None) or KernelLink(self.km, timeout=self.timeout or 60, log=self.log)
             self._early_link = None
-            link.kc.wait_for_ready(timeout=60)
+            link.ready()
             try:
+                if self._adopted:  # started ahead in an empty slot: move into this student's copy first
+                    link.run_code(CHDIR.format(path=workdir))
                 link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
+                if warming is not None:
+                    warming.join()
                 judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,
                               test_names=names_bound_by_cells(trusted.tests.values()))
                 self._run_cells(judge, link, trusted, order)

@@ -269,6 +269,45 @@ def proxy_class(type_name: str) -> type:
 
 # ---------------------------------------------------------------- the link to the kernel
 
+async def handshake(kc, km, timeout: float) -> None:
+    """Wait until ``kc`` (blocking or asynchronous) is connected to a live kernel on shell and IOPub.
+
+    jupyter_client's ``wait_for_ready`` does the same, then drains IOPub until it has been quiet
+    for 0.2 s: a fixed 0.2 s per client and notebook. Here the client waits for the kernel's own
+    "idle" status of its kernel_info request instead, which also proves that its IOPub
+    subscription is live (so no output of the first cell can be missed).
+    """
+    async def maybe(value):
+        return await value if inspect.isawaitable(value) else value
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        replied = False
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until and not replied:
+            try:
+                reply = await maybe(kc.get_shell_msg(timeout=0.2))
+            except Exception:  # queue.Empty
+                if km is not None and not await maybe(km.is_alive()):
+                    raise RuntimeError("the kernel died before replying to kernel_info")
+                continue
+            replied = reply.get("parent_header", {}).get("msg_id") == msg_id
+        if not replied:
+            continue
+        until = time.monotonic() + 1.0
+        while time.monotonic() < until:
+            try:
+                msg = await maybe(kc.get_iopub_msg(timeout=0.1))
+            except Exception:
+                continue
+            if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg.get("msg_type") == "status"
+                    and msg.get("content", {}).get("execution_state") == "idle"):
+                return
+        # IOPub was not connected yet when the kernel answered (ZeroMQ's slow joiner): ask again.
+    raise TimeoutError("the kernel did not become ready in time")
+
+
 class KernelLink:
     """The judge's own client of the student kernel: requests, callbacks and the kernel's output."""
 
@@ -280,7 +319,7 @@ class KernelLink:
         self.kc.load_connection_info(km.get_connection_info())
         self.kc.start_channels()
         if wait:
-            self.kc.wait_for_ready(timeout=60)
+            self.ready()
         self.open_msg: str | None = None
         self.deadline = float("inf")
         self.outputs: list | None = None
@@ -291,6 +330,12 @@ class KernelLink:
         self.names: dict[str, object] = {}  # kernel names read since the kernel last ran code
         self.class_cache: dict[tuple, type | None] = {}
         self._reading_name = False
+
+    def ready(self, timeout: float = 60) -> None:
+        """Wait until this client is connected to the live kernel (see ``handshake``)."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(handshake)(self.kc, self.km, timeout)
 
     # ---- codec
     def enc(self, value):

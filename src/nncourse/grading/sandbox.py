@@ -22,6 +22,12 @@ The kernel that executes a student's notebook sees, and only sees:
 The scratch folder (nncourse-kernel-* in the temp dir) is removed when the kernel is shut
 down; one left by a grading process that was killed is swept at the next kernel start.
 
+A kernel can also be started before its student is known (``slot_root``, used to start the
+next notebook's kernel while one runs): its private working folder is then mounted, empty,
+at ``slot_root`` (the autograded folder), and ``adopt(workdir)`` copies one student's folder
+to the same path inside it, where the kernel is then told to change. It sees what a kernel
+started for that student sees, and no other student's folder.
+
 The kernel named by the notebook is used (jupyter_client resolves it); a missing one
 raises jupyter_client's ``NoSuchKernel`` naming it, before anything is created.
 
@@ -238,6 +244,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     cpu_seconds = Integer(600, help="CPU-time cap of a grading kernel in seconds (RLIMIT_CPU).").tag(config=True)
     workdir = Unicode("", help="The student's folder; the kernel works in a fresh copy of its regular files.").tag(
         config=True)
+    slot_root = Unicode("", help="Start the kernel before its student is known: a private, empty folder is "
+                                 "mounted at this path, and ``adopt(workdir)`` later copies a folder inside it "
+                                 "there (the kernel then changes into it).")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -269,13 +278,37 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._scratch = scratch
         self.ip = str(scratch / "conn" / "kernel")
         self.connection_file = str(scratch / "conn" / "kernel.json")
-        if os.environ.get(OPT_OUT) != "1":
-            self.skipped_entries = copy_workdir(self._workdir(), scratch / "work")
-            for entry in self.skipped_entries:
-                self.log.warning("sandbox: not copied into the kernel's folder: %s", entry)
+        if os.environ.get(OPT_OUT) != "1" and not self.slot_root:
+            self._copy_in(self._workdir(), scratch / "work")
+
+    def _copy_in(self, workdir: Path, target: Path) -> None:
+        self.skipped_entries = copy_workdir(workdir, target)
+        for entry in self.skipped_entries:
+            self.log.warning("sandbox: not copied into the kernel's folder: %s", entry)
 
     def _workdir(self) -> Path:
         return Path(os.path.abspath(self.workdir or os.getcwd()))
+
+    def _mount_point(self) -> Path:
+        """Where the kernel's private working folder appears inside the sandbox."""
+        return Path(os.path.abspath(self.slot_root)) if self.slot_root else self._workdir()
+
+    def can_adopt(self, workdir: str | os.PathLike) -> bool:
+        """Whether this (slot) kernel, not yet given a student, can work in ``workdir``."""
+        if not self.slot_root or self.workdir or self._scratch is None:
+            return False
+        return self._mount_point() in Path(os.path.abspath(workdir)).parents
+
+    def adopt(self, workdir: str | os.PathLike) -> Path:
+        """Give a slot kernel its student: copy ``workdir``'s regular files to the same path inside the
+        sandbox. The caller then changes the kernel's working folder to the returned path."""
+        if not self.can_adopt(workdir):
+            raise ValueError(f"this kernel cannot work in {workdir}")
+        path = Path(os.path.abspath(workdir))
+        self.workdir = str(path)
+        if os.environ.get(OPT_OUT) != "1":
+            self._copy_in(path, self._scratch / "work" / path.relative_to(self._mount_point()))
+        return path
 
     async def _async_pre_start_kernel(self, **kw):
         _ = self.kernel_spec  # raises jupyter_client's NoSuchKernel (with the name) before anything is made
@@ -294,7 +327,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                     for k, v in (self.kernel_spec.env or {}).items()}
         argv0 = shutil.which(cmd[0]) or cmd[0]
         env = kernel_environment(home=self._scratch / "home", interpreter_bin=Path(argv0).parent, spec_env=spec_env)
-        return sandbox_command(cmd, workdir=self._workdir(), scratch=self._scratch, memory_mb=self.memory_mb,
+        return sandbox_command(cmd, workdir=self._mount_point(), scratch=self._scratch, memory_mb=self.memory_mb,
                                cpu_seconds=self.cpu_seconds, env=env)
 
     def discard_scratch(self) -> None:
