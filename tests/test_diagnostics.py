@@ -61,6 +61,25 @@ def test_gradient_norms_reject_mismatched_data_and_models_without_dense_layers()
         diagnostics.kernel_gradient_norms(model, np.ones((3, 2)), np.ones((3, 2)))
 
 
+def test_activation_gradient_norms_follow_the_chain_rule():
+    rng = np.random.default_rng(3)
+    W1, W2 = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    x = keras.Input((3,), dtype="float64")
+    a = keras.layers.Dense(4, use_bias=False, dtype="float64", name="a")(x)
+    model = keras.Model(x, keras.layers.Dense(2, use_bias=False, dtype="float64", name="b")(a))
+    model.get_layer("a").kernel.assign(W1)
+    model.get_layer("b").kernel.assign(W2)
+    X, y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    # J = mean over examples of mean((out - y)^2): dJ/dout = 2 (out - y) / (6 * 2), dJ/da = dJ/dout W2^T.
+    d_out = 2 * (X @ W1 @ W2 - y) / 12
+    norms = diagnostics.activation_gradient_norms(model, X, y, ["b", "a"], loss="mse")
+    np.testing.assert_allclose(norms, [np.linalg.norm(d_out), np.linalg.norm(d_out @ W2.T)], rtol=1e-12)
+    with pytest.raises(ValueError, match="at least one"):
+        diagnostics.activation_gradient_norms(model, X, y, [])
+    with pytest.raises(ValueError, match="same number of rows"):
+        diagnostics.activation_gradient_norms(model, X, y[:3], ["a"])
+
+
 def test_layer_mean_squares_of_known_layers():
     w = np.array([3.0, 4.0])
     model = linear_model(w)

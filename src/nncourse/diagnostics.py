@@ -51,6 +51,26 @@ def kernel_gradient_norms(model, X: np.ndarray, y: np.ndarray, *, loss="mse", tr
     return np.array([float(tf.norm(g)) for g in grads])
 
 
+def activation_gradient_norms(model, X: np.ndarray, y: np.ndarray, layer_names: Sequence[str], *, loss="mse",
+                              training: bool = True) -> np.ndarray:
+    """Frobenius norm of ``dJ/dH`` for the output ``H: (n, units)`` of each named layer: the backward signal there.
+
+    ``J`` is the mean loss over the batch ``X: (n, d)``, ``y`` as for :func:`kernel_gradient_norms`. The ratio of
+    two entries is the factor by which backpropagation changed the gradient between those layers.
+    Returns ``(len(layer_names),)`` in the given order.
+    """
+    if not layer_names:
+        raise ValueError("expected at least one layer name")
+    loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+    if len(X) != len(y):
+        raise ValueError(f"X and y need the same number of rows, got {len(X)} and {len(y)}")
+    probe = keras.Model(model.inputs, [model.get_layer(name).output for name in layer_names] + [model.outputs[0]])
+    with tf.GradientTape() as tape:
+        *hidden, out = probe(tf.constant(np.asarray(X), dtype=model.inputs[0].dtype), training=training)
+        value = tf.reduce_mean(loss_fn(tf.constant(np.asarray(y)), out))
+    return np.array([float(tf.norm(g)) for g in tape.gradient(value, hidden)])
+
+
 def layer_mean_squares(model, X: np.ndarray, layer_names: Sequence[str], *, training: bool = False) -> np.ndarray:
     """Mean of the squared outputs ``E[h^2]`` (over examples and units) of the named layers, for inputs ``X: (n, d)``.
 
