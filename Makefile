@@ -9,8 +9,12 @@ BIN := $(VENV)/bin
 # VARIANT=gpu installs TensorFlow's CUDA build (requirements-gpu.txt) instead of the CPU one.
 VARIANT ?= cpu
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-ASSIGNMENT ?= gradient_descent
 PORT ?= 8888
+# ROLE=student starts the lab as students see it: no Formgrader, Create Assignment or Course List.
+ROLE ?= instructor
+# Assignments are the folders of assignments/ that hold a notebook of the same name. ASSIGNMENT=<id>
+# has no default: release, grade and feedback name one or stop with the list.
+ASSIGNMENT_IDS := $(sort $(foreach nb,$(wildcard assignments/*/*.ipynb),$(if $(filter $(notdir $(patsubst %/,%,$(dir $(nb)))).ipynb,$(notdir $(nb))),$(notdir $(patsubst %/,%,$(dir $(nb)))))))
 # nbval compares outputs strictly on CPU; NBVAL_MODE=lax (GPU runner) only runs the cells.
 NBVAL_MODE ?= strict
 NOTEBOOKS := lectures solutions assignments/*/*.ipynb
@@ -25,10 +29,10 @@ NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 endif
 NBVAL_FLAGS += --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help env lab test test-fast release grade feedback export solutions slides bench execute clean
+.PHONY: help env lab test test-fast release grade feedback export roster solutions student-edition slides bench execute clean need-assignment
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "'$(PYTHON) -m venv' failed: on Debian/Ubuntu install the venv module (sudo apt-get install python3-venv) and retry"; rm -rf $(VENV); exit 1; }
@@ -51,8 +55,10 @@ env: $(STAMP)  ## Create .venv/ and install everything (idempotent)
 # Root (containers, CI) needs --allow-root; ordinary users do not.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: $(STAMP)  ## Start JupyterLab on the course (PORT=8888, LAB_ARGS for extra options)
-	$(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
+# ROLE=student adds tools/student/jupyter-config to Jupyter's config path; the student edition ships it.
+lab: $(STAMP)  ## Start JupyterLab on the course (PORT=8888, ROLE=student for the students' view, LAB_ARGS for extra options)
+	$(if $(filter instructor student,$(ROLE)),,$(error ROLE must be instructor or student, not '$(ROLE)'))
+	$(if $(filter student,$(ROLE)),JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student/jupyter-config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))) $(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every notebook under nbval
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests $(NOTEBOOKS) $(PYTEST_ARGS)
@@ -60,20 +66,30 @@ test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every
 test-fast: $(STAMP)  ## Unit and pipeline tests only, no notebooks
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests $(PYTEST_ARGS)
 
-release: $(STAMP)  ## Build the student version of ASSIGNMENT into release/
+need-assignment:
+	$(if $(filter $(ASSIGNMENT),$(ASSIGNMENT_IDS)),,$(error $(if $(ASSIGNMENT),$(if $(wildcard assignments/$(ASSIGNMENT)/*.ipynb),assignments/$(ASSIGNMENT)/ holds $(notdir $(wildcard assignments/$(ASSIGNMENT)/*.ipynb)) but nbgrader needs the notebook named after its folder: assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb,there is no assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb),ASSIGNMENT=<id> is missing); assignments: $(ASSIGNMENT_IDS)))
+
+release: need-assignment $(STAMP)  ## Build the student version of ASSIGNMENT into release/
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
 
 solutions: $(STAMP)  ## Regenerate solutions/ (executed) from every assignment source
 	$(BIN)/python -m nncourse.course solutions
 
-grade: $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
+grade: need-assignment $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
 	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS) $(if $(FORCE),--force)
 
-feedback: $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/ (regenerated, so a regrade is never shown stale)
+feedback: need-assignment $(STAMP)  ## Generate HTML feedback for ASSIGNMENT into feedback/ (regenerated, so a regrade is never shown stale)
 	$(BIN)/nbgrader generate_feedback $(ASSIGNMENT) --force
 
 export: $(STAMP)  ## Export the gradebook to grades.csv
 	$(BIN)/nbgrader export
+
+roster: $(STAMP)  ## Import students into the gradebook from FILE (CSV with id,first_name,last_name,email), so grades.csv has names
+	$(if $(FILE),,$(error FILE=<students.csv> is missing: a CSV with the columns id,first_name,last_name,email))
+	$(BIN)/nbgrader db student import $(FILE)
+
+student-edition: $(STAMP)  ## Write the student edition, a git repository of its own, into build/student-edition/ (EDITION=path)
+	$(BIN)/python -m nncourse.edition $(if $(EDITION),--out $(EDITION))
 
 slides: $(STAMP)  ## Build a reveal.js deck per lecture into slides/ (offline)
 	$(BIN)/python -m nncourse.slides
@@ -86,4 +102,4 @@ execute: $(STAMP)  ## Re-run notebooks in a fresh kernel and store their outputs
 	$(BIN)/python -m nncourse.course execute $(or $(NB),lectures/*.ipynb)
 
 clean:  ## Remove generated course state (keeps .venv/)
-	rm -rf release submitted autograded feedback gradebook.db grades.csv test-artifacts .pytest_cache slides/*.html slides/_build
+	rm -rf release submitted autograded feedback exchange nn-course gradebook.db grades.csv test-artifacts .pytest_cache slides/*.html slides/_build

@@ -32,6 +32,21 @@ c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.db_url = os.environ.get("NBGRADER_DB_URL", f"sqlite:///{ROOT / 'gradebook.db'}")
 
+# The exchange (release_assignment, fetch_assignment, submit, collect, JupyterLab's Assignments
+# list) is exchange/ in the course root, git-ignored and created here, so it works on one machine
+# as it is. NBGRADER_EXCHANGE names a shared one instead (a hub's exchange volume, made by its admin).
+# A fetched assignment lands in nn-course/<id>/ under the folder Jupyter serves (also git-ignored).
+if os.environ.get("NBGRADER_EXCHANGE"):
+    c.Exchange.root = os.environ["NBGRADER_EXCHANGE"]
+else:
+    c.Exchange.root = str(ROOT / "exchange")
+    try:
+        (ROOT / "exchange").mkdir()
+        (ROOT / "exchange").chmod(0o777)  # the mode nbgrader's release_assignment wants for its root
+    except OSError:
+        pass  # it exists, or the course folder is read-only (nbgrader then says what is missing)
+c.Exchange.path_includes_course = True
+
 # Notebooks never read data from outside their own folder, so nothing else is copied.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
 

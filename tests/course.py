@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import re
+import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from nncourse.course import venv_env
@@ -59,3 +69,78 @@ def gradebook_scores(db_url: str, assignment: str) -> dict[str, float]:
 
     with Gradebook(db_url) as gb:
         return {s.student.id: float(s.score) for s in gb.assignment_submissions(assignment)}
+
+
+# ---------------------------------------------------------------- make and `make lab` on a folder
+VENV = Path(sys.prefix) if (Path(sys.prefix) / "pyvenv.cfg").is_file() else REPO / ".venv"
+
+
+def make(folder: Path, *args: str, env: dict | None = None, check: bool = True,
+         timeout: int = 1800) -> subprocess.CompletedProcess:
+    """``make <args>`` with ``folder``'s Makefile (a temporary course, or a student edition), using the
+    environment these tests run in (``VENV=``) without reinstalling it (``-o`` its stamp)."""
+    stamp = next(VENV.glob(".installed-*"))
+    cmd = ["make", "--no-print-directory", "-C", str(folder), "-o", str(stamp), f"VENV={VENV}",
+           f"VARIANT={stamp.name.removeprefix('.installed-')}", *args]
+    result = subprocess.run(cmd, env=venv_env() | (env or {}), capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"make {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(base: str, token: str, path: str, *, method: str = "GET", data: dict | None = None,
+        raw: bool = False, timeout: float = 120):
+    """A request to a Jupyter server with its token; the JSON answer (or the text, ``raw=True``)."""
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    request = urllib.request.Request(f"{base}{path}", data=body, method=method,
+                                     headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        text = response.read().decode()
+    return text if raw else json.loads(text)
+
+
+@contextmanager
+def lab_server(folder: Path, *make_args: str, env: dict | None = None, log: Path, wait: float = 120):
+    """``make lab`` in ``folder`` on 127.0.0.1 with a free port and a random token; yields (base URL, token)."""
+    port, token = free_port(), secrets.token_hex(16)
+    lab_args = f"--no-browser --ip=127.0.0.1 --IdentityProvider.token={token} --ServerApp.port_retries=0"
+    stamp = next(VENV.glob(".installed-*"))
+    cmd = ["make", "--no-print-directory", "-C", str(folder), "-o", str(stamp), f"VENV={VENV}",
+           f"VARIANT={stamp.name.removeprefix('.installed-')}", "lab", f"PORT={port}", f"LAB_ARGS={lab_args}",
+           *make_args]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=venv_env() | (env or {}), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                api(base, token, "/api/status", timeout=10)
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"make lab did not serve within {wait} s:\n{log.read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def page_config(base: str, token: str, page: str = "/lab") -> dict:
+    """The page config JupyterLab sends with a page (its ``jupyter-config-data``), e.g. ``disabledExtensions``."""
+    html = api(base, token, page, raw=True)
+    match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"no jupyter-config-data in {page}"
+    return json.loads(match.group(1))

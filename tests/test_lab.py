@@ -1,88 +1,101 @@
-"""`make lab` serves the course: start it on localhost and fetch a lecture through the server API."""
+"""`make lab` serves the course: start it on localhost and ask the server what it serves.
+
+The instructor's lab (the default) has nbgrader's tools and a working Assignments list (the
+course-local exchange); ``make lab ROLE=student`` is the students' view: the same Assignments
+list and Validate, but no Formgrader, Create Assignment or Course List, in the page JupyterLab
+loads and in the server.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from course import REPO, api, lab_server, page_config
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def get_json(url: str, token: str):
-    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)
+INSTRUCTOR_ONLY = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
+                   "@jupyter/nbgrader:course-list"}
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory):
-    port, token = free_port(), secrets.token_hex(16)
-    log = tmp_path_factory.mktemp("lab") / "lab.log"
-    args = f"--no-browser --ip=127.0.0.1 --ServerApp.token={token} --ServerApp.open_browser=False"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}", f"LAB_ARGS={args}"],
-                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+def lab(tmp_path_factory):
+    with lab_server(REPO, log=tmp_path_factory.mktemp("lab") / "lab.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def student_lab(tmp_path_factory):
+    with lab_server(REPO, "ROLE=student", log=tmp_path_factory.mktemp("lab-student") / "lab.log") as server:
+        yield server
+
+
+def status(base: str, token: str, path: str) -> int:
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                get_json(f"{base}/api/status", token)
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"make lab did not serve within 120 s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
-        yield base, token
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @pytest.mark.slow
-def test_make_lab_serves_the_lecture(lab_server):
-    base, token = lab_server
-    lecture = get_json(f"{base}/api/contents/lectures/03_gradient_descent.ipynb?content=1", token)
+def test_make_lab_serves_the_lecture(lab):
+    lecture = api(*lab, "/api/contents/lectures/03_gradient_descent.ipynb?content=1")
     assert lecture["type"] == "notebook"
     cells = lecture["content"]["cells"]
     assert any("gradient descent" in "".join(c["source"]).lower() for c in cells if c["cell_type"] == "markdown")
-    listing = get_json(f"{base}/api/contents/lectures", token)
+    listing = api(*lab, "/api/contents/lectures")
     assert {"03_gradient_descent.ipynb"} <= {item["name"] for item in listing["content"]}
 
 
 @pytest.mark.slow
-def test_make_lab_has_the_course_kernel_and_nbgrader(lab_server):
-    base, token = lab_server
-    specs = get_json(f"{base}/api/kernelspecs", token)
+def test_make_lab_has_the_course_kernel_and_nbgrader(lab):
+    specs = api(*lab, "/api/kernelspecs")
     assert specs["kernelspecs"]["python3"]["spec"]["display_name"] == "Python 3 (nn-course)"
-    extensions = get_json(f"{base}/lab/api/extensions", token)
+    extensions = api(*lab, "/lab/api/extensions")
     records = extensions if isinstance(extensions, list) else extensions.get("data", [])
     nbgrader = [e for e in records if e["name"] == "jupyter-nbgrader"]
     assert nbgrader, f"nbgrader's JupyterLab extension is not installed: {sorted(e['name'] for e in records)}"
     assert nbgrader[0].get("enabled", True), "nbgrader's JupyterLab extension is installed but disabled"
 
 
-def test_lab_refuses_an_unauthenticated_request(lab_server):
-    base, _ = lab_server
+@pytest.mark.slow
+def test_make_lab_has_the_instructor_tools(lab):
+    disabled = set(page_config(*lab)["disabledExtensions"])
+    assert not disabled & INSTRUCTOR_ONLY, f"the instructor's lab disables {disabled & INSTRUCTOR_ONLY}"
+    assert status(*lab, "/formgrader") == 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", ["instructor", "student"])
+def test_make_lab_has_a_working_assignments_list(lab, student_lab, role):
+    """The list reads the course-local exchange; without one nbgrader answers success: false."""
+    answer = api(*(lab if role == "instructor" else student_lab), "/assignments?course_id=nn-course")
+    assert answer["success"], answer["value"]
+    assert isinstance(answer["value"], list)
+
+
+@pytest.mark.slow
+def test_student_role_hides_the_instructor_tools(student_lab):
+    disabled = set(page_config(*student_lab)["disabledExtensions"])
+    assert INSTRUCTOR_ONLY <= disabled, f"still enabled for students: {INSTRUCTOR_ONLY - disabled}"
+    assert not {"@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:validate-assignment"} & disabled
+    assert status(*student_lab, "/formgrader") == 404, "the Formgrader's server extension still runs"
+    assert status(*student_lab, "/formgrader/api/assignments") == 404
+
+
+@pytest.mark.slow
+def test_student_role_keeps_validate(student_lab):
+    answer = api(*student_lab, "/assignments/validate", method="POST",
+                 data={"path": "solutions/gradient_descent/gradient_descent.ipynb"})
+    assert answer["success"], answer["value"]
+    assert not answer["value"].get("failed"), answer["value"]
+
+
+def test_lab_refuses_an_unauthenticated_request(lab):
+    base, _ = lab
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(f"{base}/api/contents/lectures", timeout=10)
     assert info.value.code in (401, 403)
