@@ -13,7 +13,7 @@ PORT ?= 8888
 # ROLE=student starts the lab as students see it: no Formgrader, Create Assignment or Course List.
 ROLE ?= instructor
 # Assignments are the folders of assignments/ that hold a notebook of the same name. ASSIGNMENT=<id>
-# has no default: release, grade and feedback name one or stop with the list.
+# has no default: release, grade, feedback and test-assignment name one or stop with the list.
 ASSIGNMENT_IDS := $(sort $(foreach nb,$(wildcard assignments/*/*.ipynb),$(if $(filter $(notdir $(patsubst %/,%,$(dir $(nb)))).ipynb,$(notdir $(nb))),$(notdir $(patsubst %/,%,$(dir $(nb)))))))
 # nbval compares outputs strictly on CPU; NBVAL_MODE=lax (GPU runner) only runs the cells.
 NBVAL_MODE ?= strict
@@ -29,7 +29,7 @@ NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 endif
 NBVAL_FLAGS += --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help env lab test test-fast release grade feedback export roster solutions student-edition slides bench execute clean need-assignment
+.PHONY: help env lab test test-fast test-assignment release grade feedback export roster solutions new-assignment student-edition slides bench execute clean need-assignment
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -66,14 +66,20 @@ test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every
 test-fast: $(STAMP)  ## Unit and pipeline tests only, no notebooks
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests $(PYTEST_ARGS)
 
+test-assignment: need-assignment $(STAMP)  ## Prove one ASSIGNMENT: its spec, release, simulated class, solution, feedback, notebooks under nbval
+	NNCOURSE_ASSIGNMENTS=$(ASSIGNMENT) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests/test_authoring.py tests/test_pipeline.py solutions/$(ASSIGNMENT) assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb $(PYTEST_ARGS)
+
 need-assignment:
 	$(if $(filter $(ASSIGNMENT),$(ASSIGNMENT_IDS)),,$(error $(if $(ASSIGNMENT),$(if $(wildcard assignments/$(ASSIGNMENT)/*.ipynb),assignments/$(ASSIGNMENT)/ holds $(notdir $(wildcard assignments/$(ASSIGNMENT)/*.ipynb)) but nbgrader needs the notebook named after its folder: assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb,there is no assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb),ASSIGNMENT=<id> is missing); assignments: $(ASSIGNMENT_IDS)))
 
 release: need-assignment $(STAMP)  ## Build the student version of ASSIGNMENT into release/
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
 
-solutions: $(STAMP)  ## Regenerate solutions/ (executed) from every assignment source
-	$(BIN)/python -m nncourse.course solutions
+solutions: $(STAMP)  ## Regenerate solutions/ (executed) from the sources, or ASSIGNMENT's only; unchanged ones are left as they are
+	$(BIN)/python -m nncourse.course solutions $(ASSIGNMENT)
+
+new-assignment: $(STAMP)  ## Start assignments/NAME/NAME.ipynb and tests/specs/NAME.py from the template (tools/authoring)
+	$(BIN)/python -m nncourse.course new-assignment $(NAME)
 
 grade: need-assignment $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
 	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS) $(if $(FORCE),--force)
