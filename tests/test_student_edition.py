@@ -118,6 +118,19 @@ def test_edition_is_a_git_repository_of_its_own(edition):
             "pyproject.toml", ".gitignore"} <= tracked
 
 
+def test_rebuilding_keeps_the_history_and_replaces_the_tree(edition):
+    out = edition["path"]
+    git = lambda *a: subprocess.run(["git", "-C", str(out), *a], capture_output=True, text=True, check=True).stdout
+    first = git("rev-parse", "HEAD").strip()
+    (out / "stray.txt").write_text("not part of the edition")
+    again = make(REPO, "student-edition", f"EDITION={out}", timeout=900)
+    assert not (out / "stray.txt").exists()
+    commits = git("log", "--format=%H").split()
+    assert commits[-1] == first and git("status", "--porcelain") == ""
+    # The course did not change in between (or another commit is the new edition on top of the first).
+    assert ("git: unchanged since" in again.stdout) == (len(commits) == 1), again.stdout
+
+
 def test_edition_holds_the_lectures_with_outputs(edition):
     lectures = edition["path"] / "lectures"
     assert sorted(p.name for p in lectures.glob("*.ipynb")) == LECTURES
@@ -132,6 +145,7 @@ def test_edition_holds_each_assignment_as_released(edition):
     assert sorted(p.name for p in folder.iterdir()) == IDS
     for aid in IDS:
         released = nbformat.read(folder / aid / f"{aid}.ipynb", as_version=4)
+        assert not [c for c in released.cells if "execution" in c.metadata], f"{aid}: run times in the release"
         answers = [c for c in released.cells if c.metadata.get("nbgrader", {}).get("solution")]
         assert answers, f"{aid}: no answer cells"
         for cell in answers:

@@ -30,6 +30,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
 from nncourse.course import assignment_ids, course_root, venv_env
 
 DEFAULT_OUT = Path("build") / "student-edition"
@@ -75,6 +77,11 @@ def release_all(root: Path, dest: Path) -> list[str]:
             if not (released / f"{aid}.ipynb").is_file():
                 raise RuntimeError(f"nbgrader released no {aid}/{aid}.ipynb:\n{result.stderr[-3000:]}")
             shutil.copytree(released, dest / aid, ignore=IGNORE)
+            for path in (dest / aid).rglob("*.ipynb"):  # the sources' run times: churn, not content
+                nb = nbformat.read(path, as_version=4)
+                for cell in nb.cells:
+                    cell.metadata.pop("execution", None)
+                nbformat.write(nb, path)
     return ids
 
 
