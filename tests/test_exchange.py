@@ -139,3 +139,13 @@ def test_make_roster_without_a_file_says_what_it_needs(semester):
     result = make(semester["course"], "roster", check=False)
     assert result.returncode != 0
     assert "FILE=<students.csv> is missing" in result.stderr and "id,first_name,last_name,email" in result.stderr
+
+
+def test_make_clean_removes_the_exchange_and_fetched_copies(tmp_path):
+    course = copy_course(tmp_path / "course", [AID])
+    shutil.copy2(REPO / "Makefile", course / "Makefile")
+    for generated in ("exchange/nn-course/outbound", f"nn-course/{AID}", f"release/{AID}"):
+        (course / generated).mkdir(parents=True)
+    make(course, "clean")
+    assert not {"exchange", "nn-course", "release"} & {p.name for p in course.iterdir()}
+    assert (course / "assignments" / AID / f"{AID}.ipynb").is_file()
