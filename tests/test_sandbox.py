@@ -302,6 +302,22 @@ def test_scratch_of_a_killed_grader_is_swept(tmp_path):
     assert not stale.exists() and live.exists() and foreign.exists()
 
 
+def test_staging_of_a_killed_make_grade_is_swept(tmp_path):
+    from nncourse.grading.run import STAGING_PREFIX, sweep_stale_staging
+    from nncourse.grading.sandbox import OWNER
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale, live = (tmp_path / f"{STAGING_PREFIX}gradient_descent-{n}" for n in ("stale", "live"))
+    other = tmp_path / "someone-else"
+    for folder in (stale, live, other):
+        (folder / "chunk0").mkdir(parents=True)
+        (folder / OWNER).write_text(str(dead.pid))
+    (live / OWNER).write_text(str(os.getpid()))
+    assert sweep_stale_staging(tmp_path) == [stale]
+    assert not stale.exists() and live.exists() and other.exists()
+
+
 # ---------------------------------------------------------------- through real nbgrader
 
 

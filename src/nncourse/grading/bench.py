@@ -95,10 +95,11 @@ def _env(checkout: Path | None) -> dict:
     return env
 
 
-def per_assignment(students: int, baseline_checkout: Path | None) -> None:
+def per_assignment(students: int, baseline_checkout: Path | None, only: list[str] | None = None) -> None:
     """Seconds per submission of every assignment; with a baseline checkout, both measured in turn and recorded."""
     here = course_root()
     ids = sorted(p.name for p in (here / "assignments").iterdir() if (p / f"{p.name}.ipynb").is_file())
+    ids = [aid for aid in ids if not only or aid in only]
     recorded = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
     before_figures = recorded.get("before", {})
     after_figures = {}
@@ -129,9 +130,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="submissions per assignment for the seconds-per-submission table (0: skip)")
     parser.add_argument("--record-baseline", type=Path, default=None, metavar="CHECKOUT",
                         help="measure an older checkout and record its figures as the baseline")
+    parser.add_argument("--only", action="append", default=None, metavar="ASSIGNMENT",
+                        help="limit the seconds-per-submission table to this assignment (repeatable)")
     args = parser.parse_args(argv)
     if args.per_assignment:
-        per_assignment(args.per_assignment, args.record_baseline)
+        per_assignment(args.per_assignment, args.record_baseline, args.only)
     if args.record_baseline is not None:
         return 0
 

@@ -41,7 +41,7 @@ from nncourse.grading import cache_alembic_version
 from nncourse.grading.harden import copy_regular_file, scan_submission, student_id_message
 from nncourse.grading.preflight import load_submission
 from nncourse.grading.preprocessors import add_notice, notice_reasons
-from nncourse.grading.sandbox import SandboxUnavailable, check_sandbox_available
+from nncourse.grading.sandbox import OWNER, SandboxUnavailable, check_sandbox_available, sweep_stale_scratch
 from nncourse.progress import progress
 
 LEDGER = ".grading-ledger.jsonl"
@@ -133,6 +133,14 @@ def release_notebooks(root: Path, assignment: str) -> dict[str, object]:
     return notebooks
 
 
+STAGING_PREFIX = "nncourse-grade-"
+
+
+def sweep_stale_staging(temp: Path | None = None) -> list[Path]:
+    """Remove staging folders of earlier runs whose process is gone (one killed with -9 cannot clean up)."""
+    return sweep_stale_scratch(sorted(Path(temp or tempfile.gettempdir()).glob(f"{STAGING_PREFIX}*")))
+
+
 def stage(root: Path, staging: Path, assignment: str, student: str, releases: dict) -> tuple[list[str], list[str]]:
     """Copy one submission into ``staging/<student>/<assignment>/`` in a gradable state; (flags, notes)."""
     source = root / "submitted" / student / assignment
@@ -194,7 +202,9 @@ def grade(assignment: str, *, jobs: int, chunk: int, root: Path | None = None, q
     todo = [s for s in students if not (s in done and done[s]["fingerprint"] == prints[s] and s in recorded)]
     results = {s: Result(**{**done[s], "notes": done[s].get("notes", [])}) for s in students if s not in todo}
 
-    staging_root = Path(tempfile.mkdtemp(prefix=f"nncourse-grade-{assignment}-"))
+    sweep_stale_staging()
+    staging_root = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{assignment}-"))
+    (staging_root / OWNER).write_text(str(os.getpid()))
     bar = progress(total=len(students), desc=f"grading {assignment}", initial=len(results), disable=quiet)
     reasons: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
