@@ -94,7 +94,7 @@ def test_spec_ids_narrow_to_the_wanted_assignments(monkeypatch):
 def test_targets_that_need_an_assignment_stop_without_one(target):
     result = make(REPO, "-n", target, check=False)
     assert result.returncode != 0
-    assert "ASSIGNMENT=<id> is missing" in result.stderr and " ".join(ALL_IDS) in result.stderr
+    assert "ASSIGNMENT=<id> is missing" in result.stderr and " ".join(assignment_ids(REPO)) in result.stderr
     unknown = make(REPO, "-n", target, "ASSIGNMENT=no_such_assignment", check=False)
     assert unknown.returncode != 0 and "no assignments/no_such_assignment/no_such_assignment.ipynb" in unknown.stderr
 
