@@ -1,10 +1,11 @@
 """Simulated class for the neurons assignment (22 points).
 
 Test cells and points: test_activations 4, test_derivatives 4, test_dense 2,
-test_mlp_forward 3, test_perceptron 2, test_min_hidden_units 2,
-test_separating_architectures 2, test_xor_network 3. Hidden tests swap in reference
+test_mlp_forward 3, test_perceptron 1, test_min_hidden_units 2,
+test_separating_architectures 3, test_xor_network 3. Hidden tests swap in reference
 activations and a reference dense layer, and the XOR test evaluates the network
-itself, so one wrong part costs only its own points.
+itself, so one wrong part costs only its own points. Parts 6 and 7 give partial credit:
+1 point per right width, and 3 * (right - wrong) / 14 for the 14 judgements of architectures.
 """
 
 from simclass import Submission
@@ -137,6 +138,16 @@ W2 = np.array([[1.0], [-1.0]])
 b2 = np.array([0.0])
 '''
 
+WIDTH_WITHOUT_NONLINEARITY = '''
+# misconception: 100 units are enough, whatever their activation
+separates_xor = {"C", "D", "E", "F", "G"}
+separates_rings = {"D", "F", "G"}
+'''
+
+ANSWERS_NOT_INTEGERS = '''
+min_hidden_units = {"xor": "2", "rings": 3}
+'''
+
 SYNTAX_ERROR = '''
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x)
@@ -156,9 +167,11 @@ SUBMISSIONS = [
     Submission("wrong_dense", {"dense": DENSE_BIAS_AFTER_ACTIVATION}, frozenset({"test_dense"})),
     Submission("wrong_mlp_forward", {"mlp_forward": MLP_ACTIVATES_OUTPUT}, frozenset({"test_mlp_forward"})),
     Submission("wrong_perceptron", {"perceptron": PERCEPTRON_NO_BIAS}, frozenset({"test_perceptron"})),
-    Submission("wrong_min_hidden_units", {"min_hidden_units": WIDTH_TWO_FOR_RINGS}, frozenset({"test_min_hidden_units"})),
+    Submission("wrong_min_hidden_units", {"min_hidden_units": WIDTH_TWO_FOR_RINGS},
+               partial={"test_min_hidden_units": 1.0}),
+    # One wrong judgement of fourteen: 3 * (13 - 1) / 14.
     Submission("wrong_separating_architectures", {"separating_architectures": DEPTH_INSTEAD_OF_WIDTH},
-               frozenset({"test_separating_architectures"})),
+               partial={"test_separating_architectures": 3 * 12 / 14}),
     Submission("wrong_xor_network", {"xor_network": OR_NETWORK}, frozenset({"test_xor_network"})),
     # The syntax error leaves every activation undefined: the derivative tests (d_sigmoid calls
     # sigmoid) and the perceptron (g=None means sigmoid) fail with them; dense, the MLP (tested
@@ -168,5 +181,10 @@ SUBMISSIONS = [
     Submission("misconception_sigmoid_derivative", {"derivatives": SIGMOID_DERIVATIVE_OF_X},
                frozenset({"test_derivatives"})),
     Submission("misconception_forgets_bias", {"dense": DENSE_NO_BIAS}, frozenset({"test_dense"})),
+    # Two wrong judgements of fourteen: 3 * (12 - 2) / 14.
+    Submission("misconception_width_without_nonlinearity", {"separating_architectures": WIDTH_WITHOUT_NONLINEARITY},
+               partial={"test_separating_architectures": 3 * 10 / 14}),
+    # A visible test fails (a string is not an integer): no partial credit.
+    Submission("answers_not_integers", {"min_hidden_units": ANSWERS_NOT_INTEGERS}, frozenset({"test_min_hidden_units"})),
     Submission("misconception_unstable_softplus", {"activations": NAIVE_SOFTPLUS}, frozenset({"test_activations"})),
 ]

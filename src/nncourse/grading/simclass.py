@@ -25,6 +25,7 @@ class Submission:
     student: str
     replacements: dict[str, str] = field(default_factory=dict)  # answer grade_id -> code
     broken_tests: frozenset[str] = frozenset()  # test grade_ids that must score 0
+    partial: dict[str, float] = field(default_factory=dict)  # test grade_id -> the partial credit it must earn
     blank: bool = False  # the untouched release
     raw_text: str | None = None  # a file that is not a notebook at all
 
@@ -77,10 +78,10 @@ def expected_score(source_nb, submission: Submission) -> float:
     points = test_points(source_nb)
     if submission.blank or submission.raw_text is not None:
         return 0.0
-    unknown = set(submission.broken_tests) - set(points)
+    unknown = (set(submission.broken_tests) | set(submission.partial)) - set(points)
     if unknown:
         raise KeyError(f"{submission.student}: no test cells {sorted(unknown)} in the source")
-    return sum(p for gid, p in points.items() if gid not in submission.broken_tests)
+    return sum(submission.partial.get(gid, p) for gid, p in points.items() if gid not in submission.broken_tests)
 
 
 def write_class(course: Path, assignment: str, submissions: list[Submission]) -> dict[str, float]:
