@@ -1,6 +1,6 @@
-"""Simulated class for the backpropagation assignment (17 points).
+"""Simulated class for the backpropagation assignment (16 points).
 
-Test cells and points: test_forward 2, test_bce_loss 2, test_backward_output 3,
+Test cells and points: test_forward 2, test_bce_loss 1, test_backward_output 3,
 test_backward_hidden 3, test_numerical_gradient 4, test_check_gradients 3.
 The backward tests feed the student's backward with a reference forward pass and
 compare with tf.GradientTape; check_gradients is graded with reference versions of

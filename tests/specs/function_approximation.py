@@ -1,6 +1,6 @@
-"""Simulated class for the function-approximation assignment (16 points, 13 autograded).
+"""Simulated class for the function-approximation assignment (14 points, 11 autograded).
 
-Test cells and points: test_mean_and_max_abs_error 3, test_count_parameters 2,
+Test cells and points: test_mean_and_max_abs_error 1, test_count_parameters 2,
 test_fit_2d 4, test_fit_5d 4; the written answer `dimension_discussion` (3 points)
 is a manually graded Markdown answer cell.
 
@@ -10,7 +10,7 @@ submission here, which keep the released "YOUR ANSWER HERE"), it records
 auto_score = 0 and needs_manual_grade = False; edited, it records auto_score = None
 and needs_manual_grade = True. Either way the cell adds 0 to the score until a grader
 enters a manual score, so every submission lists it among its broken tests and the
-full solution scores 13 after autograding.
+full solution scores 11 after autograding.
 
 test_fit_2d and test_fit_5d both call fit_genz_model (trained on unseen Gaussian Genz
 functions, mean absolute error below 0.02 and 0.05), so a wrong fit loses both.

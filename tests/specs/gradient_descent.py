@@ -1,6 +1,6 @@
 """Simulated class for the gradient-descent assignment (14 points).
 
-Test cells and points: test_mse_gradient 3, test_gd_step 2, test_sgd_epoch 4,
+Test cells and points: test_mse_gradient 3, test_gd_step 1, test_sgd_epoch 5,
 test_train 3, test_max_stable_learning_rate 2. Hidden tests swap in reference
 versions of earlier parts, so one wrong part costs only its own points.
 """

@@ -1,7 +1,7 @@
-"""Simulated class for the optimisers assignment (20 points).
+"""Simulated class for the optimisers assignment (13 points).
 
-Test cells and points: test_momentum_step 3, test_nesterov_step 3, test_adagrad_step 3,
-test_rmsprop_step 3, test_adam_step 5, test_run_adam 3. Hidden tests compare 12- to
+Test cells and points: test_momentum_step 2, test_nesterov_step 2, test_adagrad_step 2,
+test_rmsprop_step 2, test_adam_step 2, test_run_adam 3. Hidden tests compare 12- to
 25-step trajectories with keras.optimizers in float64; the test of run_adam swaps in a
 reference adam_step, so a wrong adam_step costs only its own points.
 """

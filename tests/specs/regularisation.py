@@ -1,7 +1,7 @@
-"""Simulated class for the regularisation assignment (20 points).
+"""Simulated class for the regularisation assignment (18 points).
 
-Test cells and points: test_train_val_test_indices 3, test_l2_penalty 2, test_l2_gradient 2,
-test_dropout 4, test_early_stopping 4, test_build_and_train 5. No test calls another part's
+Test cells and points: test_train_val_test_indices 3, test_l2_penalty 1, test_l2_gradient 1,
+test_dropout 3, test_early_stopping 4, test_build_and_train 6. No test calls another part's
 function, so one wrong part costs only its own points; the Keras part is seeded and deterministic.
 """
 
