@@ -3,6 +3,10 @@
 For every assignment with a simulated class (tests/specs/<id>.py): the release hides
 solutions and hidden tests, each submission gets exactly its expected score, the
 committed solution matches what the source generates, and feedback and export work.
+
+Each assignment is a class of its own (``TestPipeline_<id>``) with its own course, so
+pytest-xdist's ``--dist loadscope`` spreads the assignments over the workers instead of
+grading them all on one.
 """
 
 from __future__ import annotations
@@ -17,77 +21,76 @@ from course import REPO, copy_course, gradebook_scores, load_spec, nbgrader, spe
 from simclass import answer_cells, write_class
 
 IDS = spec_ids()
+ABSENT = "absent_student"  # in the gradebook, never submits: the export must give them 0
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """One course, every assignment released, its class written and autograded."""
-    root = copy_course(tmp_path_factory.mktemp("course"), IDS)
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    expected = {}
-    for aid in IDS:
+class PipelineChecks:
+    """The checks of one assignment (``aid``); subclassed per assignment at the end of the module."""
+
+    aid: str
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def graded(cls, tmp_path_factory):
+        """One course: the assignment released, its class written and autograded."""
+        aid = cls.aid
+        root = copy_course(tmp_path_factory.mktemp(f"course-{aid}"), [aid])
         nbgrader(root, "generate_assignment", aid, "--force")
-        expected[aid] = write_class(root, aid, load_spec(aid).SUBMISSIONS)
+        expected = write_class(root, aid, load_spec(aid).SUBMISSIONS)
+        nbgrader(root, "db", "student", "add", ABSENT)
         nbgrader(root, "autograde", aid, "--create", "--force")
-    return root, db_url, expected
+        return root, f"sqlite:///{root / 'gradebook.db'}", expected
 
+    @pytest.mark.slow
+    def test_release_contains_no_solution_or_hidden_test(self, graded):
+        root, aid = graded[0], self.aid
+        release = (root / "release" / aid / f"{aid}.ipynb").read_text()
+        source = nbformat.read(REPO / "assignments" / aid / f"{aid}.ipynb", as_version=4)
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in release, f"{aid}: the release still contains '{marker}'"
+        released = nbformat.reads(release, as_version=4)
+        released_code = "\n".join(c.source for c in released.cells if c.cell_type == "code")
+        for gid, code in answer_cells(source).items():
+            body = [ln.strip() for ln in code.splitlines()
+                    if ln.strip() and not ln.lstrip().startswith(("def ", '"""', "#"))]
+            leaked = [ln for ln in body if ln in released_code]
+            assert not leaked, f"{aid}/{gid}: solution lines leaked into the release: {leaked}"
+        hidden = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+        for cell in source.cells:
+            for block in hidden.findall(cell.source):
+                for line in (ln.strip() for ln in block.splitlines()):
+                    if len(line) > 25:
+                        assert line not in released_code, f"{aid}: hidden test line in the release: {line!r}"
 
-@pytest.mark.slow
-@pytest.mark.parametrize("aid", IDS)
-def test_release_contains_no_solution_or_hidden_test(graded, aid):
-    root, _, _ = graded
-    release = (root / "release" / aid / f"{aid}.ipynb").read_text()
-    source = nbformat.read(REPO / "assignments" / aid / f"{aid}.ipynb", as_version=4)
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in release, f"{aid}: the release still contains '{marker}'"
-    released = nbformat.reads(release, as_version=4)
-    released_code = "\n".join(c.source for c in released.cells if c.cell_type == "code")
-    for gid, code in answer_cells(source).items():
-        body = [ln.strip() for ln in code.splitlines() if ln.strip() and not ln.lstrip().startswith(("def ", '"""', "#"))]
-        leaked = [ln for ln in body if ln in released_code]
-        assert not leaked, f"{aid}/{gid}: solution lines leaked into the release: {leaked}"
-    hidden = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-    for cell in source.cells:
-        for block in hidden.findall(cell.source):
-            for line in (ln.strip() for ln in block.splitlines()):
-                if len(line) > 25:
-                    assert line not in released_code, f"{aid}: hidden test line in the release: {line!r}"
+    @pytest.mark.slow
+    def test_every_simulated_submission_gets_its_exact_score(self, graded):
+        _, db_url, expected = graded
+        scores = gradebook_scores(db_url, self.aid)
+        assert scores == pytest.approx(expected), "\n".join(
+            f"{s}: expected {expected[s]}, got {scores.get(s)}" for s in expected if scores.get(s) != expected[s])
+        total = max(expected.values())
+        assert scores["full_solution"] == total > 0
+        assert scores["blank_release"] == 0
 
+    @pytest.mark.slow
+    def test_committed_solution_matches_its_source(self, tmp_path):
+        aid = self.aid
+        committed_path = REPO / "solutions" / aid / f"{aid}.ipynb"
+        assert committed_path.is_file(), f"solutions/{aid}/{aid}.ipynb is missing: run `make solutions`"
+        root = copy_course(tmp_path, [aid])
+        nbgrader(root, "db", "assignment", "add", aid)
+        nbgrader(root, "generate_solution", aid, "--force")
+        fresh = nbformat.read(root / "solutions" / aid / f"{aid}.ipynb", as_version=4)
+        committed = nbformat.read(committed_path, as_version=4)
+        assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], (
+            f"solutions/{aid} is out of date with assignments/{aid}: run `make solutions`")
+        code = [c for c in committed.cells if c.cell_type == "code"]
+        assert all(c.execution_count for c in code), f"solutions/{aid} was not executed top to bottom"
+        assert not any(o.output_type == "error" for c in code for o in c.outputs), f"solutions/{aid} has errors"
 
-@pytest.mark.slow
-@pytest.mark.parametrize("aid", IDS)
-def test_every_simulated_submission_gets_its_exact_score(graded, aid):
-    root, db_url, expected = graded
-    scores = gradebook_scores(db_url, aid)
-    assert scores == pytest.approx(expected[aid]), "\n".join(
-        f"{s}: expected {expected[aid][s]}, got {scores.get(s)}" for s in expected[aid] if scores.get(s) != expected[aid][s]
-    )
-    total = max(expected[aid].values())
-    assert scores["full_solution"] == total > 0
-    assert scores["blank_release"] == 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("aid", IDS)
-def test_committed_solution_matches_its_source(graded, aid, tmp_path):
-    committed_path = REPO / "solutions" / aid / f"{aid}.ipynb"
-    assert committed_path.is_file(), f"solutions/{aid}/{aid}.ipynb is missing: run `make solutions`"
-    root = copy_course(tmp_path, [aid])
-    nbgrader(root, "db", "assignment", "add", aid)
-    nbgrader(root, "generate_solution", aid, "--force")
-    fresh = nbformat.read(root / "solutions" / aid / f"{aid}.ipynb", as_version=4)
-    committed = nbformat.read(committed_path, as_version=4)
-    assert [c.source for c in committed.cells] == [c.source for c in fresh.cells], (
-        f"solutions/{aid} is out of date with assignments/{aid}: run `make solutions`")
-    code = [c for c in committed.cells if c.cell_type == "code"]
-    assert all(c.execution_count for c in code), f"solutions/{aid} was not executed top to bottom"
-    assert not any(o.output_type == "error" for c in code for o in c.outputs), f"solutions/{aid} has errors"
-
-
-@pytest.mark.slow
-def test_feedback_shows_visible_results_but_no_hidden_tests(graded):
-    root, _, _ = graded
-    for aid in IDS:
+    @pytest.mark.slow
+    def test_feedback_shows_visible_results_but_no_hidden_tests(self, graded):
+        root, aid = graded[0], self.aid
         nbgrader(root, "generate_feedback", aid, "--force")
         source = nbformat.read(REPO / "assignments" / aid / f"{aid}.ipynb", as_version=4)
         hidden_lines = [ln.strip() for c in source.cells
@@ -100,16 +103,18 @@ def test_feedback_shows_visible_results_but_no_hidden_tests(graded):
             leaked = [ln for ln in hidden_lines if ln in text]
             assert not leaked, f"feedback of {sub.student}/{aid} shows hidden test code: {leaked[:2]}"
 
-
-@pytest.mark.slow
-def test_export_lists_every_student(graded):
-    root, _, expected = graded
-    nbgrader(root, "export", "--to", str(root / "grades.csv"))
-    with open(root / "grades.csv", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for aid in IDS:
+    @pytest.mark.slow
+    def test_export_lists_every_student(self, graded):
+        root, _, expected = graded
+        nbgrader(root, "export", "--to", str(root / "grades.csv"))
+        with open(root / "grades.csv", newline="") as fh:
+            rows = list(csv.DictReader(fh))
         # nbgrader exports a row per student in the gradebook for every assignment, submitted or not.
-        exported = {r["student_id"]: float(r["score"]) for r in rows if r["assignment"] == aid}
-        assert set(exported) >= set(expected[aid]), f"{aid}: export misses {set(expected[aid]) - set(exported)}"
-        assert {s: exported[s] for s in expected[aid]} == pytest.approx(expected[aid])
-        assert all(v == 0 for s, v in exported.items() if s not in expected[aid]), f"{aid}: non-submitters must score 0"
+        exported = {r["student_id"]: float(r["score"]) for r in rows if r["assignment"] == self.aid}
+        assert set(exported) >= set(expected) | {ABSENT}, f"export misses {set(expected) - set(exported)}"
+        assert {s: exported[s] for s in expected} == pytest.approx(expected)
+        assert exported[ABSENT] == 0, "a student who never submitted must score 0"
+
+
+for _aid in IDS:  # one class, so one xdist scope, per assignment
+    globals()[f"TestPipeline_{_aid}"] = type(f"TestPipeline_{_aid}", (PipelineChecks,), {"aid": _aid})
