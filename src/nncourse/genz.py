@@ -96,10 +96,16 @@ def genz(family: str, x, c, w) -> np.ndarray:
 
 
 def genz_integral(family: str, c, w) -> float:
-    """The exact integral of a family over [0, 1]^d (a product of 1-D integrals, except the corner peak).
+    """The integral of a family over [0, 1]^d in closed form (a product of 1-D integrals, except the corner peak).
 
     The corner peak uses inclusion-exclusion over the 2^d corners:
-    ``1 / (d! prod c) * sum_S (-1)^|S| / (1 + sum_{i in S} c_i)``, fine for d up to about 15.
+    ``1 / (d! prod c) * sum_S (-1)^|S| / (1 + sum_{i in S} c_i)``. The alternating sum cancels: with
+    ``sum(c) = 1.85`` it is accurate to about 1e-13 (relative) at d = 5, a few 1e-8 at d = 10, 1e-6 at
+    d = 12 and only 1e-3 at d = 15, so use it for d <= 10. tests/test_genz.py checks every family against
+    numerical integration: 1-D adaptive quadrature of each factor (the four product families and the
+    oscillatory one, up to d = 10), a 1-D Laplace-transform integral (corner peak, d <= 10), nquad in d = 2
+    and Monte Carlo with 5 standard errors
+    in d = 1, 5, 10.
     """
     c = np.asarray(c, dtype=float)
     w = np.asarray(w, dtype=float)
