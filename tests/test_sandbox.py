@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -212,6 +213,42 @@ def test_a_kernel_started_ahead_sees_only_the_student_it_is_given(host):
     assert km.scratch is None
 
 
+def test_the_memory_cap_holds_for_all_the_kernels_processes_together(tmp_path):
+    """Each process stays under RLIMIT_DATA, but together they pass the cap: the sandbox is stopped."""
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    fork = ("import os, time\n"
+            "for _ in range(4):\n"
+            "    if os.fork() == 0:\n"
+            "        block = b'x' * (250 * 2**20)  # written, so resident\n"
+            "        time.sleep(60)\n"
+            "        os._exit(0)\n"
+            "time.sleep(60)\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(fork)])
+    km = SandboxedKernelManager(kernel_name="python3", workdir=str(tmp_path), memory_mb=600)
+    start = time.monotonic()
+    try:
+        with pytest.raises(DeadKernelError):
+            NotebookClient(nb, km=km, timeout=50).execute()
+        assert time.monotonic() - start < 40, "the kernel was not stopped when its processes passed the cap"
+        assert km.stopped_for_memory and "over the cap of 600 MiB" in km.stopped_for_memory
+    finally:
+        async def stop():
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+        run_sync(stop)()
+
+
+def test_an_honest_kernel_is_not_stopped_by_the_memory_watch(tmp_path):
+    out = run_in_sandbox(tmp_path, "import numpy as np\nx = np.ones(2**24)\nprint(x.sum())")
+    assert out.strip() == str(float(2**24))
+
+
 def test_the_notebooks_kernelspec_is_honoured(tmp_path, monkeypatch):
     spec_dir = tmp_path / "jupyter" / "kernels" / "course-py"
     spec_dir.mkdir(parents=True)
@@ -403,6 +440,56 @@ def test_odd_student_folders_get_a_clear_message(course):
         assert check_student_id(student)
         assert student_id_message(student) in log, log[-3000:]
         assert not (course / "autograded" / student).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["nbgrader autograde", "make grade"])
+def test_a_wildcard_in_a_student_id_never_costs_another_student_a_grade(course, path):
+    """nbgrader puts student ids into glob patterns: 'a[b]c' matched the folder of 'abc' (red team, round 3)."""
+    from nncourse.grading.harden import student_id_message
+
+    odd = ["a[b]c", "*", "who?"]
+    for student in ["abc", *odd]:
+        submit(course, student)
+    shutil.rmtree(course / "autograded" / "abc", ignore_errors=True)
+    if path == "nbgrader autograde":
+        result = nbgrader(course, "autograde", AID, "--force", check=False)
+    else:
+        result = subprocess.run([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "1", "--force"],
+                                cwd=course, env=venv_env(), capture_output=True, text=True, timeout=1200)
+    log = result.stdout + result.stderr
+    assert (course / "autograded" / "abc" / AID / f"{AID}.ipynb").is_file(), log[-3000:]
+    for student in odd:
+        assert student_id_message(student) in log, (student, log[-3000:])
+        assert not (course / "autograded" / student).exists()
+    for student in odd:
+        shutil.rmtree(course / "submitted" / student)
+
+
+@pytest.mark.slow
+def test_every_student_gets_the_same_kind_of_kernel(course):
+    """The first student's kernel is started for them, the others' ahead: what their code sees is the same."""
+    probe = ("import json, os, sys\n"
+             "try:\n    open('../beside.txt', 'w').write('x'); beside = 'written'\n"
+             "except OSError as err:\n    beside = type(err).__name__\n"
+             "print('PROBE', json.dumps([os.environ.get('PWD') == os.getcwd(), os.getcwd().split('/')[-2:],"
+             " any('hist_file=:memory:' in a for a in sys.argv), beside, sorted(os.listdir('..'))]))\n")
+    students = [f"same{i}" for i in range(3)]
+    for student in students:
+        folder = submit(course, student)
+        nb = nbformat.read(folder / f"{AID}.ipynb", as_version=4)
+        nb.cells.insert(1, nbformat.v4.new_code_cell(probe))
+        nbformat.write(nb, folder / f"{AID}.ipynb")
+    nbgrader(course, "autograde", AID, "--student", "same*", "--force")
+    seen = {}
+    for student in students:
+        nb = nbformat.read(course / "autograded" / student / AID / f"{AID}.ipynb", as_version=4)
+        text = "".join(o.get("text", "") for o in nb.cells[1].outputs)
+        seen[student] = json.loads(text.split("PROBE", 1)[1])
+    for student, (pwd_ok, tail, memory_history, beside, parent) in seen.items():
+        assert pwd_ok and tail == [student, AID] and memory_history, (student, seen[student])
+        assert beside == "written" and parent == ["beside.txt", AID], (student, seen[student])  # in its scratch only
+    assert not any((course / "autograded" / s / "beside.txt").exists() for s in students)
 
 
 @pytest.mark.slow

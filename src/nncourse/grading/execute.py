@@ -39,7 +39,7 @@ from nncourse.grading.judge import (
     used_names,
     visible_part,
 )
-from nncourse.grading.sandbox import SandboxedKernelManager, check_sandbox_available
+from nncourse.grading.sandbox import PACKAGE_DIR, SandboxedKernelManager, check_sandbox_available
 
 
 def _grade_id(cell) -> str | None:
@@ -155,12 +155,12 @@ class KernelsAhead:
         self._stop(km)
         return None
 
-    def start(self, parent, kernel_name: str, slot_root: str, extra_arguments: list[str]) -> None:
-        if self.remaining <= 0 or self.km is not None or not os.path.isdir(slot_root):
+    def start(self, parent, kernel_name: str, slot_root: str | None) -> None:
+        if self.remaining <= 0 or self.km is not None or slot_root is None:
             return
         km = SandboxedKernelManager(kernel_name=kernel_name, slot_root=slot_root, parent=parent)
         try:
-            run_sync(km.start_kernel)(extra_arguments=list(extra_arguments), cwd=slot_root)
+            run_sync(km.start_kernel)(extra_arguments=kernel_arguments(parent), cwd=slot_root)
         except Exception as err:  # the notebook then starts its own kernel, as without this
             parent.log.warning("could not start the next notebook's kernel ahead: %s", err)
             self._stop(km)
@@ -186,6 +186,14 @@ class KernelsAhead:
 AHEAD = KernelsAhead()
 
 
+def kernel_arguments(client) -> list[str]:
+    """The extra kernel arguments nbclient would start a kernel with (its in-memory IPython history)."""
+    args = list(client.extra_arguments)
+    if client.ipython_hist_file and not any(a.startswith("--HistoryManager.hist_file") for a in args):
+        args.append(f"--HistoryManager.hist_file={client.ipython_hist_file}")
+    return args
+
+
 def install_kernels_ahead() -> None:
     """Count the notebooks of each ``nbgrader autograde`` run, and stop the kernel started ahead at its end."""
     from nbgrader.converters.base import BaseConverter
@@ -206,7 +214,22 @@ def install_kernels_ahead() -> None:
     BaseConverter.convert_notebooks = convert_notebooks
 
 
-CHDIR = "import os as _nncourse_os\n_nncourse_os.chdir({path!r})\ndel _nncourse_os\n"
+# bubblewrap sets PWD to the folder it starts the kernel in; a kernel started ahead moves later.
+CHDIR = ("import os as _nncourse_os\n_nncourse_os.chdir({path!r})\n_nncourse_os.environ['PWD'] = {path!r}\n"
+         "del _nncourse_os\n")
+
+
+def slot_root_for(workdir: str) -> str | None:
+    """The folder a kernel's private working folder is mounted at: the student folders' common root
+    (``autograded/`` for ``autograded/<student>/<id>``), so every kernel, started ahead or not, sees
+    the same tree. None where that root is not a plain folder that holds nothing the kernel needs."""
+    root = Path(os.path.abspath(workdir)).parent.parent
+    needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), PACKAGE_DIR]
+    if len(root.parts) < 3 or root.is_symlink() or not root.is_dir():
+        return None
+    if any(root == p or root in p.parents for p in needed):
+        return None
+    return str(root)
 
 
 def cap_own_memory(megabytes: int) -> None:
@@ -262,7 +285,8 @@ class JudgedExecute(Execute):
         if self._adopted:
             self.log.debug("using the kernel started ahead, in %s", workdir)
         if self.km is None:
-            self.km = SandboxedKernelManager(kernel_name=self.kernel_name, workdir=workdir, parent=self)
+            self.km = SandboxedKernelManager(kernel_name=self.kernel_name, workdir=workdir,
+                                             slot_root=slot_root_for(workdir) or "", parent=self)
         return self.km
 
     def preprocess(self, nb, resources=None, km=None):
@@ -279,7 +303,7 @@ class JudgedExecute(Execute):
         AHEAD.remaining -= 1
         self._adopted = False
         with self.setup_kernel():
-            AHEAD.start(self, self.kernel_name, str(Path(workdir).parent.parent), self.extra_arguments)
+            AHEAD.start(self, self.kernel_name, slot_root_for(workdir))
             reply = self.wait_for_reply(self.kc.kernel_info())
             if reply is not None and "language_info" in reply["content"]:
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
@@ -296,8 +320,10 @@ class JudgedExecute(Execute):
                               test_names=names_bound_by_cells(trusted.tests.values()))
                 self._run_cells(judge, link, trusted, order)
                 if link.dead:  # shown at the top of the feedback, and read by `make grade`'s summary
-                    add_notice(self.nb, [self.resources.get("nncourse_dead", "the student kernel died or stopped "
-                                         "answering; the tests after that point scored 0")])
+                    memory = getattr(self.km, "stopped_for_memory", None)
+                    add_notice(self.nb, [f"{memory}; the tests after that point scored 0" if memory else
+                                         self.resources.get("nncourse_dead", "the student kernel died or stopped "
+                                                            "answering; the tests after that point scored 0")])
             finally:
                 link.outputs = None
                 try:

@@ -132,6 +132,9 @@ def check_student_id(student: str) -> str | None:
         return "the student id contains spaces"
     if any(ord(ch) < 32 for ch in student):
         return "the student id contains control characters"
+    if any(ch in "*?[]" for ch in student):
+        # nbgrader puts ids into glob patterns: 'a[b]c' would match (and overwrite) the folder of 'abc'.
+        return "the student id contains a wildcard character (* ? [ ])"
     return None
 
 

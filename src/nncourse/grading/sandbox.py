@@ -157,7 +157,7 @@ def _write_identity(etc: Path, home: Path) -> None:
 
 
 def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memory_mb: int, cpu_seconds: int,
-                    env: dict[str, str], extra_ro: list[Path] = ()) -> list[str]:
+                    env: dict[str, str], extra_ro: list[Path] = (), cwd: Path | None = None) -> list[str]:
     """The bubblewrap + prlimit command line that wraps ``kernel_cmd``.
 
     ``scratch`` holds ``conn/`` (connection file and ipc sockets, same path on both sides),
@@ -200,7 +200,7 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
     if anchor is not None:
         args += ["--remount-ro", str(anchor)]
     # bwrap's own root (where the mount points above were made) is read-only too.
-    args += ["--remount-ro", "/", "--chdir", str(workdir)]
+    args += ["--remount-ro", "/", "--chdir", str(cwd or workdir)]
     for name, value in env.items():
         args += ["--setenv", name, value]
     args.append("--")
@@ -210,6 +210,77 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
 
 
 OWNER = "owner.pid"
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, read from /proc (children files, else a scan of every process)."""
+    def children_of(p: int) -> list[int]:
+        found: list[int] = []
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    found += [int(c) for c in fh.read().split()]
+            return found
+        except (OSError, ValueError):
+            return found
+
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo += children_of(p)
+    return tree
+
+
+def tree_memory_bytes(pid: int) -> int:
+    """Memory of a process tree: the sum of proportional set sizes (shared pages split between sharers)."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class MemoryWatch:
+    """Kill a sandbox whose processes together use more than ``limit_mb``.
+
+    RLIMIT_DATA caps each process; a kernel that forks could otherwise hold the cap many times
+    over (red team, round 3). Polled every ``interval`` seconds from a thread of the grader.
+    """
+
+    def __init__(self, pid: int, limit_mb: int, log, interval: float = 0.25):
+        import threading
+
+        self.pid, self.limit, self.log, self.interval = pid, limit_mb * 1024 * 1024, log, interval
+        self.exceeded: int | None = None  # bytes in use when the sandbox was stopped
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nncourse-memory-watch", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import signal
+
+        while not self._stop.wait(self.interval):
+            used = tree_memory_bytes(self.pid)
+            if used > self.limit:
+                self.exceeded = used
+                for p in reversed(process_tree(self.pid)):
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except OSError:
+                        pass
+                self.log.warning("sandbox: the kernel's processes used %d MiB together, over the cap of %d MiB; "
+                                 "the kernel was stopped", used // 2**20, self.limit // 2**20)
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def sweep_stale_scratch(folders: list[Path] | None = None) -> list[Path]:
@@ -240,7 +311,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     ``shutdown_kernel()`` (or ``cleanup_resources()``) the scratch folder is gone.
     """
 
-    memory_mb = Integer(4096, help="Memory cap of a grading kernel in MiB (RLIMIT_DATA).").tag(config=True)
+    memory_mb = Integer(4096, help="Memory cap of a grading kernel in MiB: each process's RLIMIT_DATA, and "
+                                   "the sum over all the kernel's processes (watched; 0 turns the watch off).").tag(
+        config=True)
     cpu_seconds = Integer(600, help="CPU-time cap of a grading kernel in seconds (RLIMIT_CPU).").tag(config=True)
     workdir = Unicode("", help="The student's folder; the kernel works in a fresh copy of its regular files.").tag(
         config=True)
@@ -278,8 +351,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._scratch = scratch
         self.ip = str(scratch / "conn" / "kernel")
         self.connection_file = str(scratch / "conn" / "kernel.json")
-        if os.environ.get(OPT_OUT) != "1" and not self.slot_root:
-            self._copy_in(self._workdir(), scratch / "work")
+        if os.environ.get(OPT_OUT) != "1":
+            if not self.slot_root:
+                self._copy_in(self._workdir(), scratch / "work")
+            elif self.workdir:  # a slot kernel whose student is known at start
+                self._copy_in(self._workdir(), scratch / "work" / self._workdir().relative_to(self._mount_point()))
 
     def _copy_in(self, workdir: Path, target: Path) -> None:
         self.skipped_entries = copy_workdir(workdir, target)
@@ -310,6 +386,21 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._copy_in(path, self._scratch / "work" / path.relative_to(self._mount_point()))
         return path
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and os.environ.get(OPT_OUT) != "1" and self.memory_mb > 0:
+            self.memory_watch = MemoryWatch(process.pid, self.memory_mb, self.log)
+
+    @property
+    def stopped_for_memory(self) -> str | None:
+        """Why the memory watch stopped this kernel, or None."""
+        watch = getattr(self, "memory_watch", None)
+        if watch is None or watch.exceeded is None:
+            return None
+        return (f"the student kernel's processes used {watch.exceeded // 2**20} MiB together, over the cap of "
+                f"{self.memory_mb} MiB, and it was stopped")
+
     async def _async_pre_start_kernel(self, **kw):
         _ = self.kernel_spec  # raises jupyter_client's NoSuchKernel (with the name) before anything is made
         self._make_scratch()
@@ -327,7 +418,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                     for k, v in (self.kernel_spec.env or {}).items()}
         argv0 = shutil.which(cmd[0]) or cmd[0]
         env = kernel_environment(home=self._scratch / "home", interpreter_bin=Path(argv0).parent, spec_env=spec_env)
-        return sandbox_command(cmd, workdir=self._mount_point(), scratch=self._scratch, memory_mb=self.memory_mb,
+        return sandbox_command(cmd, workdir=self._mount_point(), cwd=self._workdir() if self.workdir else None,
+                               scratch=self._scratch, memory_mb=self.memory_mb,
                                cpu_seconds=self.cpu_seconds, env=env)
 
     def discard_scratch(self) -> None:
@@ -339,6 +431,9 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         # shutdown_kernel() calls this one directly, so it is the hook for both paths.
+        watch = getattr(self, "memory_watch", None)
+        if watch is not None and not restart:
+            watch.stop()
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self.discard_scratch()
