@@ -102,12 +102,15 @@ def per_assignment(students: int, baseline_checkout: Path | None, only: list[str
     ids = [aid for aid in ids if not only or aid in only]
     recorded = json.loads(BASELINE.read_text()) if BASELINE.is_file() else {}
     before_figures = recorded.get("before", {})
-    after_figures = {}
+    after_figures = dict(recorded.get("after", {}))  # a subset measured (--only) keeps the others' figures
+    sizes = recorded.get("students", {})
+    sizes = dict(sizes) if isinstance(sizes, dict) else {aid: sizes for aid in after_figures}
     print(f"{'assignment':<24} {'s/submission':>12} {'before':>8} {'speed-up':>9}", flush=True)
     for aid in ids:
         if baseline_checkout is not None:
             before_figures[aid] = seconds_per_submission(aid, students, baseline_checkout, _env(baseline_checkout))
         after_figures[aid] = seconds_per_submission(aid, students, here, _env(None))
+        sizes[aid] = students
         before = before_figures.get(aid)
         ratio = f"{before / after_figures[aid]:8.2f}x" if before else ""
         print(f"{aid:<24} {after_figures[aid]:12.2f} {before or float('nan'):8.2f} {ratio:>9}", flush=True)
@@ -116,7 +119,7 @@ def per_assignment(students: int, baseline_checkout: Path | None, only: list[str
             "what": "seconds per submission, one sequential `nbgrader autograde` of a synthetic class with the "
                     "course configuration; 'before' is commit 8a5f28e (one sandboxed kernel, answer policy), "
                     "'after' the judge, measured in turn on the same machine",
-            "students": students, "cores": os.cpu_count(), "before": before_figures, "after": after_figures},
+            "students": sizes, "cores": os.cpu_count(), "before": before_figures, "after": after_figures},
             indent=1) + "\n")
         print(f"recorded in {BASELINE}")
 
