@@ -10,11 +10,12 @@ trailing comment are checked on their own, so a prompt that shows ``x * keep / p
 as well as one that shows the full line. Whitespace is ignored in the comparison; comments
 count (a comment can give the method away).
 
-Not secrets: trivially short or common text (``pass``, ``return x``, ``)``, ``else:``, a name
-closing a longer statement, imports), a call with plain names as arguments (``policy(k, z)``,
-the interface), and what the source shows outside its solution and hidden regions: a whole
-line that is also a line of its visible code, or a part of a line that occurs in its visible
-code (a signature or a docstring given in the answer cell, an expression a visible test runs).
+Not secrets: trivially short or common text (``pass``, ``return x``, ``)``, ``else:``, imports,
+a name or literal keyword arguments closing a longer statement, ``rtol=1e-9)``), a call with
+plain names as arguments (``policy(k, z)``, the interface), and what the source shows outside
+its solution and hidden regions: a whole line that is also a line of its visible code, or a
+part of a line that occurs in its visible code (a signature or a docstring given in the answer
+cell, an expression a visible test runs).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def trivial(fragment: str) -> bool:
     if len(squeezed) < MIN_CHARS or re.fullmatch(r"\W*[\w.]+\W*", fragment.strip()):
         return True
     if re.fullmatch(r"(import [\w.]+( as \w+)?|from [\w.]+ import .+)(\s*#.*)?", fragment.strip()):
+        return True
+    if re.fullmatch(r"(\w+=[\w.+-]+,?\s*)+[)\]]*[,:]?", fragment.strip()):  # the end of a call: `rtol=1e-9)`
         return True
     try:
         node = ast.parse(fragment.strip(), mode="eval").body
