@@ -32,12 +32,15 @@ import pytest
 
 from course import copy_course, gradebook_scores, nbgrader
 from nncourse.course import venv_env
-from simclass import Submission, answer_cells, build_submission
+from simclass import Submission, answer_cells, build_submission, test_points
 
 GD, OPT = "gradient_descent", "optimisers"
 FULL = {GD: 14.0, OPT: 19.0}
 SECRET = "nncourse-secret-" + secrets.token_hex(8)
 MARKER = "honest-marker-" + secrets.token_hex(6)
+# Written into the solution regions of the course's sources after the class is built: only a read of the
+# instructor's source can show it (the helper package's own code mentions "BEGIN SOLUTION" too).
+SOURCE_MARKER = "instructor-source-" + secrets.token_hex(6)
 
 pytestmark = pytest.mark.skipif(not Path("/usr/bin/bwrap").exists() and os.environ.get("CI") != "true",
                                 reason="bubblewrap is not installed (CI installs it through .ci/system-packages)")
@@ -349,6 +352,9 @@ def graded(tmp_path_factory):
         for aid in (GD, OPT):
             nbgrader(root, "generate_assignment", aid, "--force")
         expected = build_class(root, outside)
+        for aid in (GD, OPT):
+            source = root / "assignments" / aid / f"{aid}.ipynb"
+            source.write_text(source.read_text().replace("### BEGIN SOLUTION", f"### BEGIN SOLUTION  {SOURCE_MARKER}"))
         before = snapshot(root)
         logs = grade(root)
         scores = {(aid, s): v for aid in (GD, OPT)
@@ -392,7 +398,7 @@ def test_nothing_secret_reaches_autograded_or_feedback(graded, path):
             text = p.read_text(errors="replace")
             assert SECRET not in text, f"{p} holds a secret of the grader's environment or file system"
             assert "left-behind" not in p.name, f"{p} was written by a student kernel"
-            assert "BEGIN SOLUTION" not in text, f"{p} holds the instructor's source"
+            assert SOURCE_MARKER not in text, f"{p} holds the instructor's source"
             if "honest" not in p.relative_to(root).parts:
                 assert MARKER not in text, f"{p} holds another student's work"
     assert not (root / "autograded" / "attack_symlink" / GD / "data.csv").exists()
@@ -413,7 +419,7 @@ def test_the_probe_saw_nothing_of_the_host(graded):
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "ENV" in printed and "FOUND" in printed, "the probe did not run"
     assert SECRET not in printed and "NNCOURSE_TEST_SECRET" not in printed
-    assert "BEGIN SOLUTION" not in printed and MARKER not in printed
+    assert SOURCE_MARKER not in printed and MARKER not in printed
 
 
 # ---------------------------------------------------------------- make grade on broken files, reruns, crashes
@@ -477,7 +483,8 @@ def graded_class(course):
     nb = submission(course)
     nb.cells = [c for c in nb.cells if _gid(c) != "test_gd_step"]
     write_notebook(course, "bad_deleted_test_cell", nb)
-    expected["bad_deleted_test_cell"] = (full - 2, True)  # as stock nbgrader: the deleted test scores 0
+    deleted_points = test_points(_notebooks(course, AID)[0])["test_gd_step"]
+    expected["bad_deleted_test_cell"] = (full - deleted_points, True)  # as stock: the deleted test scores 0
     nb = submission(course)
     dup = next(i for i, c in enumerate(nb.cells) if _gid(c) == "gd_step")
     nb.cells.insert(dup + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[dup]))))
