@@ -204,6 +204,11 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
         expected[GD, name] = ("max", 0.0)
     write(root, GD, "attack_lying_objects", sub("attack_lying_objects", {**stubs, "mse_gradient": LIAR}))
     expected[GD, "attack_lying_objects"] = ("max", 0.0)
+    # Overwrites the array a hidden test passes in, so that a constant answer matches its reference (red team,
+    # round 3): the hidden tests pass copies, so this scores what returning 1.0 alone scores.
+    inplace = "def max_stable_learning_rate(X):\n    X[:] = 0.0\n    X[:, 0] = 1.0\n    return 1.0\n"
+    write(root, GD, "attack_inplace_input", sub("attack_inplace_input", {**stubs, "max_stable_learning_rate": inplace}))
+    expected[GD, "attack_inplace_input"] = ("max", 0.0)
 
     # The attack in a cell the student added (no nbgrader metadata), and behind a cleared solution flag.
     nb = sub("attack_extra_cell", {**stubs, "mse_gradient": WRONG_GRADIENT})
