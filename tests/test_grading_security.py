@@ -32,7 +32,8 @@ import pytest
 
 from course import copy_course, gradebook_scores, nbgrader
 from nncourse.course import venv_env
-from simclass import Submission, answer_cells, build_submission, test_points
+from simclass import Submission, answer_cells, build_submission
+from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
 
 GD, OPT = "gradient_descent", "optimisers"
 FULL = {GD: 14.0, OPT: 19.0}
@@ -488,7 +489,7 @@ def graded_class(course):
     nb = submission(course)
     nb.cells = [c for c in nb.cells if _gid(c) != "test_gd_step"]
     write_notebook(course, "bad_deleted_test_cell", nb)
-    deleted_points = test_points(_notebooks(course, AID)[0])["test_gd_step"]
+    deleted_points = points_per_test(_notebooks(course, AID)[0])["test_gd_step"]
     expected["bad_deleted_test_cell"] = (full - deleted_points, True)  # as stock: the deleted test scores 0
     nb = submission(course)
     dup = next(i for i, c in enumerate(nb.cells) if _gid(c) == "gd_step")
