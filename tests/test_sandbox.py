@@ -31,17 +31,6 @@ pytestmark = pytest.mark.skipif(not Path("/usr/bin/bwrap").exists() and os.envir
                                 reason="bubblewrap is not installed (CI installs it through .ci/system-packages)")
 
 
-def stop_kernel(km) -> None:
-    """Shut a sandboxed kernel down at once and remove its scratch folder."""
-    from jupyter_core.utils import run_sync
-
-    async def stop():
-        if km.has_kernel:
-            await km.shutdown_kernel(now=True)
-        await km.cleanup_resources()
-    run_sync(stop)()
-
-
 def run_in_sandbox(workdir: Path, code: str, kernel_name: str = "python3") -> str:
     """Run ``code`` in a sandboxed kernel working on ``workdir``; its stdout."""
     from nbclient import NotebookClient
@@ -53,7 +42,7 @@ def run_in_sandbox(workdir: Path, code: str, kernel_name: str = "python3") -> st
     try:
         NotebookClient(nb, km=km, timeout=60, resources={"metadata": {"path": str(workdir)}}).execute()
     finally:
-        stop_kernel(km)
+        km.stop(now=True)
     assert km.scratch is None
     out = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
     errors = [o for o in nb.cells[0].outputs if o.output_type == "error"]
@@ -204,7 +193,7 @@ def test_a_kernel_started_ahead_sees_only_the_student_it_is_given(host):
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
         NotebookClient(nb, km=km, timeout=60).execute()
     finally:
-        stop_kernel(km)
+        km.stop(now=True)
     outputs = nb.cells[0].outputs
     assert not [o for o in outputs if o.output_type == "error"], outputs
     cwd, listing, slot_listing, sees_bob, late = json.loads(outputs[-1]["text"].strip().splitlines()[-1])
@@ -239,7 +228,7 @@ def test_the_memory_cap_holds_for_all_the_kernels_processes_together(tmp_path):
         assert time.monotonic() - start < 40, "the kernel was not stopped when its processes passed the cap"
         assert km.stopped_for_memory and "over the cap of 600 MiB" in km.stopped_for_memory
     finally:
-        stop_kernel(km)
+        km.stop(now=True)
 
 
 def test_an_honest_kernel_is_not_stopped_by_the_memory_watch(tmp_path):

@@ -152,7 +152,7 @@ class KernelsAhead:
                 return km
         except Exception:
             pass
-        self._stop(km)
+        km.stop(now=True)
         return None
 
     def start(self, parent, kernel_name: str, slot_root: str | None) -> None:
@@ -163,24 +163,14 @@ class KernelsAhead:
             run_sync(km.start_kernel)(extra_arguments=kernel_arguments(parent), cwd=slot_root)
         except Exception as err:  # the notebook then starts its own kernel, as without this
             parent.log.warning("could not start the next notebook's kernel ahead: %s", err)
-            self._stop(km)
+            km.stop(now=True)
             return
         self.km = km
 
     def discard(self) -> None:
         km, self.km = self.km, None
         if km is not None:
-            self._stop(km)
-
-    @staticmethod
-    def _stop(km: SandboxedKernelManager) -> None:
-        try:
-            if km.has_kernel:
-                run_sync(km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
-        finally:
-            km.discard_scratch()
+            km.stop(now=True)
 
 
 AHEAD = KernelsAhead()
@@ -265,7 +255,7 @@ class JudgedExecute(Execute):
         try:
             self.kc = self.km.client()
             await ensure_async(self.kc.start_channels())
-            await handshake(self.kc, self.km, self.startup_timeout)
+            self._kernel_info = await handshake(self.kc, self.km, self.startup_timeout)
         except Exception as err:
             self.log.error("could not connect to the kernel: %s", err)
             await self._async_cleanup_kernel()
@@ -301,10 +291,10 @@ class JudgedExecute(Execute):
         workdir = str(self.resources.get("metadata", {}).get("path") or os.getcwd())
         warming = warm_imports(modules_imported_by([*trusted.tests.values(), *trusted.setup.values()]))
         AHEAD.remaining -= 1
-        self._adopted = False
+        self._adopted, self._kernel_info = False, None
         with self.setup_kernel():
             AHEAD.start(self, self.kernel_name, slot_root_for(workdir))
-            reply = self.wait_for_reply(self.kc.kernel_info())
+            reply = self._kernel_info  # from the handshake of nbclient's client
             if reply is not None and "language_info" in reply["content"]:
                 self.nb.metadata["language_info"] = reply["content"]["language_info"]
             link = getattr(self, "_early_link", None) or KernelLink(self.km, timeout=self.timeout or 60, log=self.log)

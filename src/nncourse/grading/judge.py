@@ -269,8 +269,9 @@ def proxy_class(type_name: str) -> type:
 
 # ---------------------------------------------------------------- the link to the kernel
 
-async def handshake(kc, km, timeout: float) -> None:
-    """Wait until ``kc`` (blocking or asynchronous) is connected to a live kernel on shell and IOPub.
+async def handshake(kc, km, timeout: float) -> dict:
+    """Wait until ``kc`` (blocking or asynchronous) is connected to a live kernel on shell and IOPub;
+    return the kernel's kernel_info reply.
 
     jupyter_client's ``wait_for_ready`` does the same, then drains IOPub until it has been quiet
     for 0.2 s: a fixed 0.2 s per client and notebook. Here the client waits for the kernel's own
@@ -303,7 +304,7 @@ async def handshake(kc, km, timeout: float) -> None:
                 continue
             if (msg.get("parent_header", {}).get("msg_id") == msg_id and msg.get("msg_type") == "status"
                     and msg.get("content", {}).get("execution_state") == "idle"):
-                return
+                return reply
         # IOPub was not connected yet when the kernel answered (ZeroMQ's slow joiner): ask again.
     raise TimeoutError("the kernel did not become ready in time")
 

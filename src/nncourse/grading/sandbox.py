@@ -39,8 +39,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import weakref
 from pathlib import Path
 
@@ -255,8 +257,6 @@ class MemoryWatch:
     """
 
     def __init__(self, pid: int, limit_mb: int, log, interval: float = 0.25):
-        import threading
-
         self.pid, self.limit, self.log, self.interval = pid, limit_mb * 1024 * 1024, log, interval
         self.exceeded: int | None = None  # bytes in use when the sandbox was stopped
         self._stop = threading.Event()
@@ -264,8 +264,6 @@ class MemoryWatch:
         self._thread.start()
 
     def _run(self) -> None:
-        import signal
-
         while not self._stop.wait(self.interval):
             used = tree_memory_bytes(self.pid)
             if used > self.limit:
@@ -422,6 +420,29 @@ class SandboxedKernelManager(AsyncKernelManager):
                                scratch=self._scratch, memory_mb=self.memory_mb,
                                cpu_seconds=self.cpu_seconds, env=env)
 
+    def stop(self, now: bool = True) -> None:
+        """Shut the kernel down (killing it when it does not answer) and remove its scratch folder, from
+        synchronous code. Idempotent."""
+        from jupyter_core.utils import run_sync
+
+        async def stop():
+            try:
+                if self.has_kernel:
+                    await self.shutdown_kernel(now=now)
+            except Exception as err:  # a dead or unresponsive kernel: kill it
+                self.log.warning("sandbox: kernel shutdown failed (%s); killing it", err)
+                try:
+                    await self._async_kill_kernel()
+                except Exception:
+                    pass
+            finally:
+                await self.cleanup_resources()
+
+        try:
+            run_sync(stop)()
+        finally:
+            self.discard_scratch()
+
     def discard_scratch(self) -> None:
         """Remove the scratch folder (the kernel's copy, HOME, /tmp, sockets). Idempotent."""
         if self._finalizer is not None:
@@ -475,22 +496,4 @@ class SandboxedExecute(Execute):
             self._shutdown(km)
 
     def _shutdown(self, km: SandboxedKernelManager) -> None:
-        from jupyter_core.utils import run_sync
-
-        async def stop():
-            try:
-                if km.has_kernel:
-                    await km.shutdown_kernel(now=False)
-            except Exception as err:  # a dead or unresponsive kernel: kill it
-                self.log.warning("sandbox: kernel shutdown failed (%s); killing it", err)
-                try:
-                    await km._async_kill_kernel()
-                except Exception:
-                    pass
-            finally:
-                await km.cleanup_resources()
-
-        try:
-            run_sync(stop)()
-        finally:
-            km.discard_scratch()
+        km.stop(now=False)
