@@ -83,6 +83,19 @@ from nncourse.grading.feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 
+# Math without a CDN (nncourse.grading.mathjax). Stock nbgrader's feedback and grading pages load
+# MathJax from cdnjs whatever HTMLExporter.mathjax_url says (its templates call nbconvert's macro
+# without a URL). Feedback is typeset when it is written, by MathJax 3 itself in node (the npm
+# package mathjax-full, pinned in tools/mathjax/package-lock.json, `npm ci` on first use): SVG
+# inside the file, no script, font or network, so it works after release_feedback/fetch_feedback,
+# which copy the HTML file alone (a MathJax copy beside it would not travel, and a 2 MB MathJax
+# inlined in every student's file would not be a sensible size). The Formgrader loads MathJax 2.7.9
+# (the API its formgrade.js calls) from the Jupyter server: the pip package jupyter-server-mathjax,
+# Jupyter's own, rather than files of our own. Without node, feedback keeps its TeX as text.
+from nncourse.grading.mathjax import configure as _offline_math  # noqa: E402
+
+_offline_math(c)
+
 # Autograding runs in two processes (nncourse.grading.judge): every cell that is not a test
 # cell runs in a bubblewrap-sandboxed student kernel (no network, an allow-list of read-only
 # system paths, a scratch copy of the student's folder, a cleared environment, memory and CPU
