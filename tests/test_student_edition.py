@@ -31,7 +31,6 @@ REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t
 # assignment goes one step beyond them). Each is allowed only in the files named here.
 TAUGHT = {
     "residual = X @ theta - y": {"lectures/03_gradient_descent.ipynb"},  # the MSE's residual
-    'H = np.tanh(X @ params["W1"] + params["b1"])': {"lectures/05_backprop_autodiff.ipynb"},  # a forward pass
     "if wait >= patience:": {"lectures/07_overfitting_regularisation.ipynb"},  # early stopping's rule
     # Lecture 12 derives the Euler residual; the assignment restructures it into tested parts.
     "c, k_next = (1 - s) * y, s * y": {"lectures/12_deep_equilibrium_nets.ipynb"},
