@@ -82,7 +82,10 @@ def make(folder: Path, *args: str, env: dict | None = None, check: bool = True,
     stamp = next(VENV.glob(".installed-*"))
     cmd = ["make", "--no-print-directory", "-C", str(folder), "-o", str(stamp), f"VENV={VENV}",
            f"VARIANT={stamp.name.removeprefix('.installed-')}", *args]
-    result = subprocess.run(cmd, env=venv_env() | (env or {}), capture_output=True, text=True, timeout=timeout)
+    # Not the variables of a make these tests run under (`make test-assignment ASSIGNMENT=x` puts
+    # ASSIGNMENT in MAKEFLAGS): each call says what it passes.
+    inherited = {k: v for k, v in venv_env().items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    result = subprocess.run(cmd, env=inherited | (env or {}), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"make {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
