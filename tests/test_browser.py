@@ -281,7 +281,9 @@ def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     course = tmp / "course"
     course.mkdir()
-    release, solution = prepare_course(course, ASSIGNMENTS[0])
+    # The course's first assignment, whose stubs raise NotImplementedError where the tests call them.
+    release, solution = prepare_course(course, "gradient_descent" if "gradient_descent" in ASSIGNMENTS
+                                       else ASSIGNMENTS[0])
     lecture = lab_lecture().relative_to(ROOT)
     with jupyter_lab(course, tmp) as (base, token):
         spec = {"base": base, "token": token, "lecture": lecture.as_posix(), "screenshots": str(SCREENSHOTS),
