@@ -180,6 +180,33 @@ def test_student_output_is_shown_but_stderr_decides_nothing(kernel):
     assert all(o.get("name") != "stderr" for o in outputs if o["output_type"] == "stream")
 
 
+def test_quiet_calls_skip_the_stream_flush_and_printed_output_still_arrives(kernel):
+    # Count the agent's answers that take the input request without ipykernel's two flushes:
+    # with the installed ipykernel most calls must (otherwise every call takes the slower path).
+    student(kernel, """
+_wire = type(_nncourse_agent)._raw_input.__globals__
+_plain_fast = _wire["_input_without_flush"]
+_fast = [0]
+def _counting(kernel, prompt):
+    answer = _plain_fast(kernel, prompt)
+    _fast[0] += answer is not None
+    return answer
+_wire["_input_without_flush"] = _counting
+def every_third(i):
+    if i % 3 == 0:
+        print('line', i)
+    return i
+def fast_answers():
+    return _fast[0]
+""")
+    outputs = judged(kernel, "for i in range(30):\n    assert every_third(i) == i\nassert fast_answers() >= 15\n")
+    student(kernel, "_wire['_input_without_flush'] = _plain_fast\n")
+    assert not errors(outputs), errors(outputs)
+    # Output printed between quiet calls is neither lost nor reordered.
+    text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert text.split() == " ".join(f"line {i}" for i in range(0, 30, 3)).split()
+
+
 def test_a_name_lookup_cannot_answer_with_the_judges_own_objects(kernel):
     student(kernel, """
 import json

@@ -310,7 +310,12 @@ async def handshake(kc, km, timeout: float) -> dict:
 
 
 class KernelLink:
-    """The judge's own client of the student kernel: requests, callbacks and the kernel's output."""
+    """The judge's own client of the student kernel: requests, callbacks and the kernel's output.
+
+    Messages are read from the client's channels directly (``kc.stdin_channel.get_msg``): the
+    BlockingKernelClient getters run an event loop per call, which cost about as much as the
+    round trip itself when a test makes hundreds of calls.
+    """
 
     def __init__(self, km, *, timeout: float, log, wait: bool = True):
         self.km = km
@@ -416,7 +421,7 @@ class KernelLink:
             if time.monotonic() > deadline:
                 raise KernelGone("the student kernel did not answer in time")
             try:
-                msg = self.kc.get_shell_msg(timeout=0.2)
+                msg = self.kc.shell_channel.get_msg(timeout=0.2)
             except Exception:  # queue.Empty
                 self._check_alive()
                 continue
@@ -443,7 +448,7 @@ class KernelLink:
         end = time.monotonic() + wait
         while True:
             try:
-                msg = self.kc.get_iopub_msg(timeout=0.05 if until_idle else 0)
+                msg = self.kc.iopub_channel.get_msg(timeout=0.05 if until_idle else 0)
             except Exception:
                 if not until_idle or time.monotonic() > end:
                     return
@@ -503,11 +508,11 @@ class KernelLink:
                 self.open_msg = None
                 raise KernelGone("the student kernel did not stop after the time limit")
             try:
-                msg = self.kc.get_stdin_msg(timeout=0.05)
+                msg = self.kc.stdin_channel.get_msg(timeout=0.05)
             except Exception:
                 self._drain_iopub(self.open_msg, until_idle=False)
                 if self.kc.shell_channel.msg_ready():
-                    reply = self.kc.get_shell_msg(timeout=0)
+                    reply = self.kc.shell_channel.get_msg(timeout=0)
                     if reply.get("parent_header", {}).get("msg_id") == self.open_msg:
                         self.open_msg = None
                         raise KernelGone("the student kernel stopped answering the tests "
