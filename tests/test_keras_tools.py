@@ -127,3 +127,25 @@ def test_tensorboard_callback_choice(tmp_path):
 
 def test_read_scalars_empty_folder(tmp_path):
     assert kt.read_scalars(tmp_path) == {}
+
+
+def test_max_weight_gap_is_zero_for_copies_and_finds_the_largest_change():
+    keras.utils.set_random_seed(0)
+    a = kt.make_mlp(3, [4], 2)
+    b = kt.make_mlp(3, [4], 2)
+    b.set_weights(a.get_weights())
+    assert kt.max_weight_gap(a, b) == 0.0
+    weights = b.get_weights()
+    weights[2][1, 0] += 0.5
+    weights[1][3] -= 0.25
+    b.set_weights(weights)
+    assert kt.max_weight_gap(a, b) == pytest.approx(0.5, rel=1e-6)
+    assert kt.max_weight_gap(a.get_weights(), weights) == kt.max_weight_gap(a, b)   # lists work too
+
+
+def test_max_weight_gap_rejects_different_architectures():
+    a, b = kt.make_mlp(3, [4], 2), kt.make_mlp(3, [5], 2)
+    with pytest.raises(ValueError, match="shape"):
+        kt.max_weight_gap(a, b)
+    with pytest.raises(ValueError, match="number"):
+        kt.max_weight_gap(a, kt.make_mlp(3, [4, 4], 2))

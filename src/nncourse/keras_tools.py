@@ -165,3 +165,23 @@ def read_scalars(log_dir) -> dict[str, dict[str, list[tuple[int, float]]]]:
         for tag in tags:
             tags[tag].sort()
     return out
+
+
+def max_weight_gap(a, b) -> float:
+    """The largest absolute difference between corresponding weights of ``a`` and ``b``.
+
+    ``a`` and ``b`` are Keras models (their ``get_weights()`` are compared) or lists of arrays in
+    the same order. ``0.0`` means bit-identical weights. Raises ``ValueError`` when the number or
+    the shapes of the weights differ, since then no weight corresponds to another.
+    """
+    first = a.get_weights() if hasattr(a, "get_weights") else [np.asarray(w) for w in a]
+    second = b.get_weights() if hasattr(b, "get_weights") else [np.asarray(w) for w in b]
+    if len(first) != len(second):
+        raise ValueError(f"expected the same number of weight arrays, got {len(first)} and {len(second)}")
+    gap = 0.0
+    for i, (u, v) in enumerate(zip(first, second)):
+        if u.shape != v.shape:
+            raise ValueError(f"weight {i}: expected the same shape, got {u.shape} and {v.shape}")
+        if u.size:
+            gap = max(gap, float(np.max(np.abs(u.astype(np.float64) - v.astype(np.float64)))))
+    return gap
