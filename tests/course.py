@@ -83,8 +83,13 @@ def make(folder: Path, *args: str, env: dict | None = None, check: bool = True,
     cmd = ["make", "--no-print-directory", "-C", str(folder), "-o", str(stamp), f"VENV={VENV}",
            f"VARIANT={stamp.name.removeprefix('.installed-')}", *args]
     # Not the variables of a make these tests run under (`make test-assignment ASSIGNMENT=x` puts
-    # ASSIGNMENT in MAKEFLAGS): each call says what it passes.
-    inherited = {k: v for k, v in venv_env().items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    # ASSIGNMENT in MAKEFLAGS, and in the environment, since make exports its command line's variables):
+    # each call says what it passes.
+    env_now = venv_env()
+    overrides = env_now.get("MAKEFLAGS", "").partition(" -- ")[2].split()
+    outer = {item.split("=", 1)[0] for item in overrides if "=" in item}
+    inherited = {k: v for k, v in env_now.items()
+                 if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", *outer}}
     result = subprocess.run(cmd, env=inherited | (env or {}), capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"make {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

@@ -330,3 +330,41 @@ def test_a_students_generator_passed_to_a_reference_advances_as_in_one_kernel(ke
                              "ref = np.random.default_rng(4)\nexpected = [ref.permutation(5).tolist() for _ in range(3)]\n"
                              "assert train(lambda rng: rng.permutation(5).tolist(), 4, 3) == expected")
     assert not errors(outputs), errors(outputs)
+
+
+def test_cached_references_are_computed_once_per_process_and_never_from_student_code(kernel):
+    from nncourse.grading import judge as judge_module
+
+    judge_module.REFERENCES.clear()
+    student(kernel, "def square(x):\n    return x * x\n")
+    test = ("from nncourse.checks import cached\nimport numpy as np\n"
+            "calls = globals().setdefault('calls', [])\n"
+            "def reference():\n    calls.append(1)\n    return {'path': np.arange(3.0) ** 2}\n"
+            "ref = cached(globals(), ('squares', 3), reference)\n"
+            "ref['path'][0] = 99.0  # a test that changes its copy changes nothing for the next student\n"
+            "assert [square(x) for x in range(3)] == [0, 1, 4]\n")
+    judge = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
+    judge.globals["calls"] = calls = []
+    for _ in range(2):  # two students graded by the same process, each with a judge of its own
+        fresh = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
+        fresh.globals["calls"] = calls
+        cell = nbformat.v4.new_code_cell(test)
+        fresh.run_test(cell)
+        assert not errors(cell.outputs), errors(cell.outputs)
+    assert len(calls) == 1
+    assert list(judge_module.REFERENCES.values())[0]["path"].tolist() == [0.0, 1.0, 4.0]
+    # Other test code (or other setup code before it) is another reference.
+    cell = nbformat.v4.new_code_cell(test + "\n")
+    judge.run_test(cell)
+    assert not errors(cell.outputs) and len(calls) == 2
+
+    # A reference that would call the student's code is refused, so one student's answer can never
+    # become the next student's reference; so is a result that is not data.
+    outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 1, lambda: square(3))\n")
+    assert errors(outputs) and "may not call the student's code" in errors(outputs)[0]["evalue"]
+    outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 2, lambda: square)\n")
+    assert errors(outputs) and "may not call the student's code" in errors(outputs)[0]["evalue"]
+    outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 3, lambda: (lambda: 1))\n")
+    assert errors(outputs) and "must be plain data" in errors(outputs)[0]["evalue"]
+    assert len(judge_module.REFERENCES) == 2
+    judge_module.REFERENCES.clear()

@@ -100,6 +100,22 @@ class swapped:
         return False
 
 
+def cached(namespace: dict, key, compute):
+    """``compute()``: a reference that needs nothing of the student's, computed once per grading process.
+
+    ``cached(globals(), (seed, lr), lambda: keras_trajectory(seed, lr))``. In a judged test cell
+    the result is kept for the next students the same process grades, under the test cell's code,
+    the setup code before it and ``key`` (which must name whatever else the reference depends on:
+    the loop variables, a data file's name). ``compute`` may not call the student's code (the
+    judge refuses) and must return data: numbers, strings, arrays and containers of them. In the
+    student's own Validate it is simply computed.
+    """
+    judge = namespace.get("__nncourse_judge__")
+    if judge is not None:
+        return judge.cached(key, compute)
+    return compute()
+
+
 def in_kernel(namespace: dict, name: str, *args, **kwargs):
     """Call ``name`` where the student's code runs, and return its result.
 

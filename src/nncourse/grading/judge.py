@@ -34,8 +34,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import contextlib
+import copy
 import functools
+import hashlib
 import inspect
 import io
 import keyword
@@ -61,6 +64,12 @@ BOOTSTRAP = (
     "del _nncourse_boot\n"
 )
 JUDGE_KEY = "__nncourse_judge__"
+# References that tests compute without student code (nncourse.checks.cached), kept for the process:
+# a worker grades many students against the same tests, so a Keras reference trajectory is computed
+# once instead of once per student. Keyed by the test cell's code, the setup code run before it and
+# the test's own key.
+REFERENCES: collections.OrderedDict = collections.OrderedDict()
+MAX_REFERENCES = 512
 
 
 class KernelGone(RuntimeError):
@@ -336,6 +345,7 @@ class KernelLink:
         self.names: dict[str, object] = {}  # kernel names read since the kernel last ran code
         self.class_cache: dict[tuple, type | None] = {}
         self._reading_name = False
+        self.sealed: str | None = None  # why no request may reach the kernel right now
 
     def ready(self, timeout: float = 60) -> None:
         """Wait until this client is connected to the live kernel (see ``handshake``)."""
@@ -542,6 +552,8 @@ class KernelLink:
 
     def request(self, message: dict) -> dict:
         """Send a request and serve the kernel's callbacks until its answer arrives."""
+        if self.sealed:
+            raise RuntimeError(self.sealed)
         if self.dead:
             raise KernelGone("the student kernel is no longer running")
         self._open_serve()
@@ -759,12 +771,15 @@ class Judge:
         self.globals: dict = {"__name__": "__main__", JUDGE_KEY: self}
         self.globals["__builtins__"] = _Names(self, self.student_owned)
         self.kernel_only: set[str] = set(self.student_owned)  # names the judge must ask the kernel for
+        self._code_seen = hashlib.sha256()  # the setup code run so far, then the current test cell's
+        self._cell_digest = ""
 
     # ---- setup cells: the statements that need nothing from the student
     def _resolvable(self, name: str) -> bool:
         return name not in self.kernel_only and (name in self.globals or hasattr(builtins, name))
 
     def run_setup(self, source: str) -> None:
+        self._code_seen.update(b"setup\0" + source.encode() + b"\0")
         tree = parse(source)
         if tree is None:
             return
@@ -792,6 +807,9 @@ class Judge:
         self.link.outputs = cell.outputs
         self.link.deadline = time.monotonic() + self.link.timeout
         writer = _CellWriter(self.link)
+        digest = self._code_seen.copy()
+        digest.update(b"test\0" + cell.source.encode())
+        self._cell_digest = digest.hexdigest()
         try:
             tree = ast.parse(python_of(cell.source))
             for name in bound_names(tree):
@@ -843,6 +861,33 @@ class Judge:
                               "kwargs": {str(k): link.enc(v) for k, v in kwargs.items()}})
         return link._value(reply)
 
+    # ---- nncourse.checks.cached in a judged test cell
+    def cached(self, key, compute):
+        """``compute()`` once per process for this test cell and key; a copy of the stored result after that.
+
+        ``compute`` may not reach the student kernel (its result would carry one student's answer to
+        the next), and its result must be data (the wire format's types), so nothing of this kernel
+        or of this judge's namespace outlives the notebook.
+        """
+        memo = (self._cell_digest, repr(key))
+        if memo in REFERENCES:
+            REFERENCES.move_to_end(memo)
+            return copy.deepcopy(REFERENCES[memo])
+        link = self.link
+        link.sealed = "a reference computed with nncourse.checks.cached may not call the student's code"
+        try:
+            value = compute()
+        finally:
+            link.sealed = None
+        try:
+            wire.encode(value, _refuse_handle)
+        except (TypeError, wire.WireError) as exc:
+            raise TypeError(f"nncourse.checks.cached: the reference must be plain data or arrays ({exc})") from None
+        REFERENCES[memo] = copy.deepcopy(value)
+        while len(REFERENCES) > MAX_REFERENCES:
+            REFERENCES.popitem(last=False)
+        return value
+
     # ---- nncourse.checks.swapped in a judged test cell
     def swap_in(self, replacements: dict):
         return self.link.swap_in(replacements)
@@ -852,6 +897,10 @@ class Judge:
             self.link.swap_out(token)
         except KernelGone:
             pass
+
+
+def _refuse_handle(obj):
+    raise TypeError(f"a {type(obj).__name__} is not data")
 
 
 def _inside(path: str, folder: str) -> bool:
