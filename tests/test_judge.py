@@ -368,3 +368,37 @@ def test_cached_references_are_computed_once_per_process_and_never_from_student_
     assert errors(outputs) and "must be plain data" in errors(outputs)[0]["evalue"]
     assert len(judge_module.REFERENCES) == 2
     judge_module.REFERENCES.clear()
+
+
+def test_names_read_once_stay_known_until_student_code_rebinds_them(kernel):
+    student(kernel, """
+_requests = []
+_plain_dispatch = _nncourse_agent.dispatch
+def _counting_dispatch(request):
+    _requests.append(request.get("op"))
+    return _plain_dispatch(request)
+_nncourse_agent.dispatch = _counting_dispatch
+def step(x):
+    return x + 1
+def rebind():
+    global step, counter
+    def step(x):
+        return x + 100
+    counter += 1
+    return counter
+counter = 0
+def gets():
+    return _requests.count("get")
+""")
+    try:
+        # A handle read once is used again: ten calls of step cost one lookup, and its name none.
+        outputs = judged(kernel, "before = gets()\nfor i in range(10):\n    assert step(i) == i + 1\n"
+                                 "assert step.__name__ == 'step'\nassert gets() - before == 1, gets() - before\n")
+        assert not errors(outputs), errors(outputs)
+        # A call that rebinds a name makes the judge read it again; a value read as data is read again
+        # after any call, since the call may have changed it.
+        outputs = judged(kernel, "assert step(1) == 2\nassert counter == 0\nassert rebind() == 1\n"
+                                 "assert counter == 1\nassert step(1) == 101\n")
+        assert not errors(outputs), errors(outputs)
+    finally:
+        student(kernel, "_nncourse_agent.dispatch = _plain_dispatch\n")

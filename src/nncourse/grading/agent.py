@@ -256,6 +256,10 @@ def describe(obj) -> dict:
     if isinstance(obj, type):
         info["is_class"] = True
         info["name"] = str(getattr(obj, "__name__", "StudentClass"))[:100]
+    elif cls is type(describe):  # a plain function: its name travels along (messages name the function)
+        name = obj.__name__
+        if type(name) is str:
+            info["function"] = name[:100]
     return info
 
 
@@ -377,6 +381,7 @@ class _KernelAgent:
         self.ids: dict[int, int] = {}
         self.swaps: dict[int, dict] = {}
         self.next_swap = 1
+        self.served: dict[str, object] = {}  # names the judge read, with the object each was bound to
 
     # handles
     def handle_for(self, obj):
@@ -418,8 +423,20 @@ class _KernelAgent:
         while True:
             incoming = loads(self._raw_input(dumps(outgoing)))
             if incoming.get("kind") == "done":
+                self.served.clear()
                 return
             outgoing = {"kind": "return", **self.dispatch(incoming)}
+            if incoming.get("op") != "get":  # it may have run student code: say which names it rebound
+                outgoing["rebound"] = self._rebound()
+
+    def _rebound(self) -> list:
+        """The names the judge read whose binding changed since (it keeps the others' handles)."""
+        ns, changed = self.shell.user_ns, []
+        for name, obj in list(self.served.items()):
+            if name not in ns or ns[name] is not obj:
+                changed.append(name)
+                del self.served[name]
+        return changed
 
     def call_judge(self, request: dict, arguments=None):
         outgoing = {"kind": "request", **request}
@@ -463,6 +480,7 @@ class _KernelAgent:
             name = request["name"]
             if name not in ns:
                 return ["missing"]
+            self.served[name] = ns[name]
             return ["found", ns[name]]
         if op == "getattr":
             return getattr(self.dec(request["target"]), request["name"])

@@ -158,6 +158,8 @@ class StudentObject:
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__") and name not in READABLE_DUNDERS:
             raise AttributeError(name)  # Python's own protocol probes (__array_interface__, ...) stay local
+        if name == "__name__" and isinstance(self._info.get("function"), str):
+            return self._info["function"]  # a function's name came with its handle: no round trip
         return self._ask("getattr", name=name)
 
     def __setattr__(self, name, value):
@@ -557,17 +559,32 @@ class KernelLink:
         if self.dead:
             raise KernelGone("the student kernel is no longer running")
         self._open_serve()
-        if message.get("op") != "get":  # anything else may run student code, which may rebind names
-            self.names.clear()
+        reading = message.get("op") == "get"
+        if not reading:  # anything else may run student code: values read as data are read again
+            self.names = {k: v for k, v in self.names.items() if isinstance(v, (StudentObject, StudentClass))}
         self.kc.input(wire.dumps(message))
         while True:
             reply = self._receive()
             if reply.get("kind") == "return":
+                if not reading:
+                    self._forget(reply.get("rebound"))
                 return reply
             if reply.get("kind") == "request":
+                self.names.clear()  # student code is half way through a call: trust no name read before
                 self.kc.input(wire.dumps({"kind": "return", **self.serve_callback(reply)}))
                 continue
             raise KernelGone("the student kernel broke the grading protocol")
+
+    def _forget(self, rebound) -> None:
+        """Drop the handles of names the kernel says were rebound (all of them, if it says nothing clear).
+
+        A kernel that lies here only keeps the judge calling the student's own earlier object, which
+        the student's code could have made do anything anyway: a handle decides nothing."""
+        if isinstance(rebound, list) and all(type(n) is str for n in rebound):
+            for name in rebound:
+                self.names.pop(name, None)
+        else:
+            self.names.clear()
 
     # ---- requests the judge makes
     def _value(self, reply: dict):
