@@ -6,7 +6,8 @@ which this module runs itself if needed). No network: pages come from servers on
 127.0.0.1 and every request to another host is aborted and reported.
 
 * Decks: every lecture's deck loads offline, has the expected number of slides,
-  typeset math, decoded images, and the right arrow key moves on.
+  typeset math, decoded images, the right arrow key moves on, and every slide
+  (all fragments shown) fits reveal.js's frame: nothing reaches past it, scrolls or clips.
 * JupyterLab (the `make lab` server on a temporary copy of the course): a lecture
   runs with "Run All Cells" without errors; nbgrader's Validate button passes the
   solution and fails the blank release.
@@ -180,6 +181,23 @@ def test_deck_arrow_key_moves_on(deck_results, notebook):
         assert (result["arrowEvent"], result["afterArrow"]["h"], result["afterArrow"]["f"]) == ("fragmentshown", 0, 0)
     else:
         assert (result["arrowEvent"], result["afterArrow"]["h"]) == ("slidechanged", 1)
+
+
+@pytest.mark.parametrize("notebook", LECTURES, ids=lecture_ids)
+def test_deck_slides_fit_their_frame(deck_results, notebook):
+    """Every slide (each h/v section, all fragments shown): the box around its content (text,
+    display math, code, outputs, pictures, tables) stays inside reveal.js's frame
+    (the configured width x height), and no part of it scrolls or clips
+    (scrollWidth/scrollHeight > clientWidth/clientHeight on a box that does not show its overflow)."""
+    result = deck(deck_results, notebook)
+    layout = slides.slide_layout(nbformat.read(notebook, as_version=4))
+    assert result["slidesMeasured"] == sum(layout)
+    report = [f"{notebook.stem} slide {m['h']}/{m['v']} \"{m['words'][:60]}\": content {m['contentWidth']}x"
+              f"{m['contentHeight']} px in a {m['width']}x{m['height']} frame, overflow x {m['overflow']['x']} px, "
+              f"y {m['overflow']['y']} px" + "".join(f"; {c['element']} clips x {c['x']} px, y {c['y']} px"
+                                                    for c in m["clipped"])
+              for m in result["overflows"]]
+    assert report == [], "slides overflow their frame:\n" + "\n".join(report)
 
 
 @pytest.mark.parametrize("notebook", LECTURES, ids=lecture_ids)

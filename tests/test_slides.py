@@ -221,3 +221,12 @@ def test_build_refuses_a_deck_with_a_missing_picture(tmp_path):
     exporter = slides.make_exporter(slides.tools_dir(ROOT) / "templates")
     with pytest.raises(ValueError, match="nowhere.png"):
         slides.build_deck(tmp_path / "broken.ipynb", tmp_path, exporter)
+
+
+def test_collapse_streams_shows_a_progress_bar_as_jupyterlab_does():
+    out = [nbformat.v4.new_output("stream", name="stderr", text=f"\rbar {p}%|") for p in (0, 50)]
+    out += [nbformat.v4.new_output("stream", name="stderr", text="\rbar 100%|\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    shown = slides.collapse_streams(out)
+    assert [(o.name, o.text) for o in shown] == [("stderr", "bar 100%|\n"), ("stdout", "done\n")]
+    assert out[0].text == "\rbar 0%|"  # the notebook's own outputs are left alone

@@ -10,6 +10,10 @@ in ``tools/slides/templates/nncourse_reveal``:
 * ``slide`` starts a slide, ``subslide`` a slide below it, ``fragment`` a step;
 * ``skip`` cells stay out of the deck; ``notes`` cells become speaker notes
   (press ``s`` in the deck);
+* every slide fits the 1280x720 frame: code and text output wrap, pictures are
+  bounded, a wide display formula gets a smaller font and a slide that is still
+  too big is zoomed out as a whole (the template's fit step); progress bars and
+  other stream pieces show as JupyterLab shows them (:func:`collapse_streams`);
 * reveal.js and MathJax 3 come from ``tools/slides/node_modules`` (``npm ci``,
   versions pinned in ``tools/slides/package-lock.json``) and are copied to
   ``<out>/_build/``, so ``<out>/`` works from a web server or as plain files,
@@ -172,6 +176,27 @@ def join_math_lines(markdown: str) -> str:
     return "".join(part if i % 2 else _MATH.sub(join, part) for i, part in enumerate(parts))
 
 
+def collapse_streams(outputs: list) -> list:
+    """Stream outputs as JupyterLab shows them: consecutive pieces of one stream merged,
+    and a carriage return overwriting its line (a progress bar shows its last state).
+
+    nbconvert prints every saved piece, so a tqdm bar that wrote 60 updates becomes 60
+    lines on the slide. Only the deck's copy changes; the notebook keeps its outputs.
+    """
+    merged: list = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] += out.get("text", "")
+        else:
+            merged.append(nbformat.from_dict(dict(out)) if out.get("output_type") == "stream" else out)
+    for out in merged:
+        if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
+            lines = out["text"].split("\n")
+            out["text"] = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines)
+    return merged
+
+
 _IMG_SRC = re.compile(r"""(<img\b[^>]*?\bsrc=)(["'])([^"']+)\2""", re.I)
 
 
@@ -312,6 +337,8 @@ def build_deck(notebook: Path, out: Path, exporter) -> Path:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = join_math_lines(cell.source)
+        elif cell.cell_type == "code":
+            cell.outputs = collapse_streams(cell.get("outputs", []))
     resources = {"metadata": {"name": notebook.stem, "path": str(notebook.parent.resolve())},
                  "nncourse": {"mathjax_url": f"{ASSET_DIR}/mathjax/tex-chtml-full.js"}}
     page, _ = exporter.from_notebook_node(nb, resources=resources)
