@@ -461,6 +461,11 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     cleanup_resources = _async_cleanup_resources
 
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client checks a killed kernel every 0.1 s; it is gone within milliseconds, and
+        # the grader waits on this once per notebook.
+        await super()._async_wait(pollinterval=min(pollinterval, 0.005))
+
 
 def check_sandbox_available() -> None:
     """Refuse to grade without a sandbox unless the instructor opted out (then say what is exposed)."""
