@@ -345,28 +345,42 @@ def test_cached_references_are_computed_once_per_process_and_never_from_student_
             "assert [square(x) for x in range(3)] == [0, 1, 4]\n")
     judge = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
     judge.globals["calls"] = calls = []
-    for _ in range(2):  # two students graded by the same process, each with a judge of its own
+    for _ in range(3):  # three students graded by the same process, each with a judge of its own
         fresh = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
         fresh.globals["calls"] = calls
         cell = nbformat.v4.new_code_cell(test)
         fresh.run_test(cell)
         assert not errors(cell.outputs), errors(cell.outputs)
-    assert len(calls) == 1
-    assert list(judge_module.REFERENCES.values())[0]["path"].tolist() == [0.0, 1.0, 4.0]
+    assert len(calls) == 2  # computed for the first student, confirmed by the second, reused by the third
+    assert list(judge_module.REFERENCES.values())[0]["value"]["path"].tolist() == [0.0, 1.0, 4.0]
     # Other test code (or other setup code before it) is another reference.
     cell = nbformat.v4.new_code_cell(test + "\n")
     judge.run_test(cell)
-    assert not errors(cell.outputs) and len(calls) == 2
+    assert not errors(cell.outputs) and len(calls) == 3
+
+    # A reference that differs between two students (it used a value of theirs) is never reused.
+    student(kernel, "level = 1\n")
+    uses_level = "from nncourse.checks import cached\nmine = level\nref = cached(globals(), 'lvl', lambda: mine * 10)\n"
+    seen = []
+    for value in (100, 1, 1, 1):
+        student(kernel, f"level = {value}\n")
+        fresh = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
+        cell = nbformat.v4.new_code_cell(uses_level)
+        fresh.run_test(cell)
+        assert not errors(cell.outputs), errors(cell.outputs)
+        seen.append(fresh.globals["ref"])
+    assert seen == [1000, 10, 10, 10]
+    judge_module.REFERENCES.clear()
 
     # A reference that would call the student's code is refused, so one student's answer can never
     # become the next student's reference; so is a result that is not data.
     outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 1, lambda: square(3))\n")
-    assert errors(outputs) and "may not call the student's code" in errors(outputs)[0]["evalue"]
+    assert errors(outputs) and "may not use the student's code" in errors(outputs)[0]["evalue"]
     outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 2, lambda: square)\n")
-    assert errors(outputs) and "may not call the student's code" in errors(outputs)[0]["evalue"]
+    assert errors(outputs) and "may not use the student's code" in errors(outputs)[0]["evalue"]
     outputs = judged(kernel, "from nncourse.checks import cached\nref = cached(globals(), 3, lambda: (lambda: 1))\n")
     assert errors(outputs) and "must be plain data" in errors(outputs)[0]["evalue"]
-    assert len(judge_module.REFERENCES) == 2
+    assert len(judge_module.REFERENCES) == 0
     judge_module.REFERENCES.clear()
 
 

@@ -40,6 +40,7 @@ import copy
 import functools
 import hashlib
 import inspect
+import itertools
 import io
 import keyword
 import os
@@ -150,7 +151,10 @@ class StudentObject:
 
     @property
     def __class__(self):  # isinstance(model, keras.Model) works without the judge trusting anything
-        return self._link.claimed_class(self._info) or type(self)
+        link = self._link
+        if link.sealed:
+            raise RuntimeError(link.sealed)
+        return link.claimed_class(self._info) or type(self)
 
     def __call__(self, *args, **kwargs):
         return self._link.call(self, args, kwargs)
@@ -158,7 +162,7 @@ class StudentObject:
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__") and name not in READABLE_DUNDERS:
             raise AttributeError(name)  # Python's own protocol probes (__array_interface__, ...) stay local
-        if name == "__name__" and isinstance(self._info.get("function"), str):
+        if name == "__name__" and isinstance(self._info.get("function"), str) and not self._link.sealed:
             return self._info["function"]  # a function's name came with its handle: no round trip
         return self._ask("getattr", name=name)
 
@@ -393,6 +397,8 @@ class KernelLink:
                 info["name"] = str(raw.get("name", "StudentClass"))[:100]
                 proxy = student_class(self, hid, info)
             else:
+                if isinstance(raw.get("function"), str):
+                    info["function"] = raw["function"][:100]
                 proxy = proxy_class(info["type"])(self, hid, info)
             self.proxies[hid] = proxy
         return proxy
@@ -611,6 +617,8 @@ class KernelLink:
 
     def get_name(self, name: str):
         """The student's value of a name; KeyError if the kernel has none."""
+        if self.sealed:
+            raise RuntimeError(self.sealed)
         if name in self.names:
             return self.names[name]
         reply = self.request({"op": "get", "name": name})
@@ -778,6 +786,8 @@ class _Names(dict):
 class Judge:
     """The judge of one notebook: its namespace, the instructor's setup statements, and the test cells."""
 
+    _numbers = itertools.count(1)  # tells two notebooks' judges apart (cached references must agree)
+
     def __init__(self, link: KernelLink, *, student_owned: set[str], workdir: str, log,
                  test_names: set[str] = frozenset()):
         self.link = link
@@ -788,6 +798,7 @@ class Judge:
         self.globals: dict = {"__name__": "__main__", JUDGE_KEY: self}
         self.globals["__builtins__"] = _Names(self, self.student_owned)
         self.kernel_only: set[str] = set(self.student_owned)  # names the judge must ask the kernel for
+        self.number = next(Judge._numbers)
         self._code_seen = hashlib.sha256()  # the setup code run so far, then the current test cell's
         self._cell_digest = ""
 
@@ -880,18 +891,38 @@ class Judge:
 
     # ---- nncourse.checks.cached in a judged test cell
     def cached(self, key, compute):
-        """``compute()`` once per process for this test cell and key; a copy of the stored result after that.
+        """``compute()``, kept for the process once two students' judges computed the same result.
 
-        ``compute`` may not reach the student kernel (its result would carry one student's answer to
-        the next), and its result must be data (the wire format's types), so nothing of this kernel
-        or of this judge's namespace outlives the notebook.
+        ``compute`` may not reach the student kernel: while it runs, every request, every name the
+        cell read from the kernel and every student object refuse. It must return data (the wire
+        format's types). What it could still see of a student (a value the test copied into a name
+        of its own, the type name of a handle) is caught by agreement: a result is reused only after
+        the judge of another notebook computed it again and got the same data. A reference that
+        differs between two students is computed afresh for every student from then on.
         """
         memo = (self._cell_digest, repr(key))
-        if memo in REFERENCES:
+        entry = REFERENCES.get(memo)
+        if entry is not None and entry["state"] == "agreed":
             REFERENCES.move_to_end(memo)
-            return copy.deepcopy(REFERENCES[memo])
+            return copy.deepcopy(entry["value"])
+        value = self._compute_sealed(compute)
+        encoded = wire.dumps(wire.encode(value, _refuse_handle))
+        if entry is None:
+            REFERENCES[memo] = {"state": "first", "value": copy.deepcopy(value), "encoded": encoded, "judge": self.number}
+        elif entry["state"] == "first" and entry["judge"] != self.number:
+            if entry["encoded"] == encoded:
+                entry["state"] = "agreed"
+            else:
+                entry.update(state="unstable", value=None, encoded=None)
+                self.log.warning("nncourse.checks.cached: the reference for key %r differs between two students; "
+                                 "it depends on something of theirs and is computed for each student", key)
+        while len(REFERENCES) > MAX_REFERENCES:
+            REFERENCES.popitem(last=False)
+        return value
+
+    def _compute_sealed(self, compute):
         link = self.link
-        link.sealed = "a reference computed with nncourse.checks.cached may not call the student's code"
+        link.sealed = "a reference computed with nncourse.checks.cached may not use the student's code or values"
         try:
             value = compute()
         finally:
@@ -900,9 +931,6 @@ class Judge:
             wire.encode(value, _refuse_handle)
         except (TypeError, wire.WireError) as exc:
             raise TypeError(f"nncourse.checks.cached: the reference must be plain data or arrays ({exc})") from None
-        REFERENCES[memo] = copy.deepcopy(value)
-        while len(REFERENCES) > MAX_REFERENCES:
-            REFERENCES.popitem(last=False)
         return value
 
     # ---- nncourse.checks.swapped in a judged test cell
