@@ -19,6 +19,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from nncourse.course import venv_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,3 +154,32 @@ def page_config(base: str, token: str, page: str = "/lab") -> dict:
     match = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S)
     assert match, f"no jupyter-config-data in {page}"
     return json.loads(match.group(1))
+
+
+# ---------------------------------------------------------------- the judge on a plain kernel (test_judge, test_attacks_*)
+@pytest.fixture(scope="module")
+def kernel():
+    """A plain (unsandboxed) kernel with the grading agent installed, and the judge's link to it."""
+    import logging
+
+    from jupyter_client import KernelManager
+
+    from nncourse.grading.judge import AGENT_SOURCE, BOOTSTRAP, KernelLink
+
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    link = KernelLink(km, timeout=20, log=logging.getLogger("test-judge-kernel"))
+    link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
+    yield link
+    link.kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def student(link, code: str) -> None:
+    """Run code as a student cell would (here without output capture)."""
+    reply = link.run_code(code)
+    assert reply["content"]["status"] == "ok", reply["content"]
+
+
+def errors(outputs):
+    return [o for o in outputs if o["output_type"] == "error"]

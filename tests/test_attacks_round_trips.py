@@ -14,28 +14,12 @@ import nbformat
 import numpy as np
 import pytest
 
+from course import errors, kernel, student  # noqa: F401 (kernel: a fixture)
+
 from nncourse.grading import judge as judge_module
-from nncourse.grading.judge import AGENT_SOURCE, BOOTSTRAP, Judge, KernelLink
+from nncourse.grading.judge import Judge, KernelLink
 
 LOG = logging.getLogger("test-attacks-round-trips")
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    from jupyter_client import KernelManager
-
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    link = KernelLink(km, timeout=20, log=LOG)
-    link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
-    yield link
-    link.kc.stop_channels()
-    km.shutdown_kernel(now=True)
-
-
-def student(link: KernelLink, code: str) -> None:
-    reply = link.run_code(code)
-    assert reply["content"]["status"] == "ok", reply["content"]
 
 
 def run_cell(link: KernelLink, source: str, workdir: str = ".", owned=()):
@@ -44,10 +28,6 @@ def run_cell(link: KernelLink, source: str, workdir: str = ".", owned=()):
     cell = nbformat.v4.new_code_cell(source)
     judge.run_test(cell)
     return cell.outputs
-
-
-def errors(outputs):
-    return [o for o in outputs if o["output_type"] == "error"]
 
 
 @pytest.fixture

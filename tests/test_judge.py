@@ -13,29 +13,12 @@ import nbformat
 import numpy as np
 import pytest
 
+from course import errors, kernel, student  # noqa: F401 (kernel: a fixture)
+
 from nncourse.grading import agent as wire
-from nncourse.grading.judge import AGENT_SOURCE, BOOTSTRAP, Judge, KernelLink, StudentException, visible_part
+from nncourse.grading.judge import Judge, KernelLink, StudentException, visible_part
 
 LOG = logging.getLogger("test-judge")
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    from jupyter_client import KernelManager
-
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    link = KernelLink(km, timeout=20, log=LOG)
-    link.run_code(BOOTSTRAP.format(source=AGENT_SOURCE))
-    yield link
-    link.kc.stop_channels()
-    km.shutdown_kernel(now=True)
-
-
-def student(link: KernelLink, code: str) -> None:
-    """Run code as a student cell would (here without output capture)."""
-    reply = link.run_code(code)
-    assert reply["content"]["status"] == "ok", reply["content"]
 
 
 def judged(link: KernelLink, source: str, owned=(), setup: str | None = None):
@@ -46,10 +29,6 @@ def judged(link: KernelLink, source: str, owned=(), setup: str | None = None):
     cell = nbformat.v4.new_code_cell(source)
     judge.run_test(cell)
     return cell.outputs
-
-
-def errors(outputs):
-    return [o for o in outputs if o["output_type"] == "error"]
 
 
 @pytest.mark.parametrize("value", [
