@@ -67,8 +67,8 @@ BOOTSTRAP = (
 JUDGE_KEY = "__nncourse_judge__"
 # References that tests compute without student code (nncourse.checks.cached), kept for the process:
 # a worker grades many students against the same tests, so a Keras reference trajectory is computed
-# once instead of once per student. Keyed by the test cell's code, the setup code run before it and
-# the test's own key.
+# twice (the second notebook's judge must agree with the first) instead of once per student. Keyed
+# by the test cell's code, the setup code run before it and the test's own key.
 REFERENCES: collections.OrderedDict = collections.OrderedDict()
 MAX_REFERENCES = 512
 
@@ -905,8 +905,7 @@ class Judge:
         if entry is not None and entry["state"] == "agreed":
             REFERENCES.move_to_end(memo)
             return copy.deepcopy(entry["value"])
-        value = self._compute_sealed(compute)
-        encoded = wire.dumps(wire.encode(value, _refuse_handle))
+        value, encoded = self._compute_sealed(compute)
         if entry is None:
             REFERENCES[memo] = {"state": "first", "value": copy.deepcopy(value), "encoded": encoded, "judge": self.number}
         elif entry["state"] == "first" and entry["judge"] != self.number:
@@ -920,7 +919,8 @@ class Judge:
             REFERENCES.popitem(last=False)
         return value
 
-    def _compute_sealed(self, compute):
+    def _compute_sealed(self, compute) -> tuple[object, str]:
+        """``compute()`` with the kernel out of reach, and its result as wire text (refused unless data)."""
         link = self.link
         link.sealed = "a reference computed with nncourse.checks.cached may not use the student's code or values"
         try:
@@ -928,10 +928,10 @@ class Judge:
         finally:
             link.sealed = None
         try:
-            wire.encode(value, _refuse_handle)
+            encoded = wire.dumps(wire.encode(value, _refuse_handle))
         except (TypeError, wire.WireError) as exc:
             raise TypeError(f"nncourse.checks.cached: the reference must be plain data or arrays ({exc})") from None
-        return value
+        return value, encoded
 
     # ---- nncourse.checks.swapped in a judged test cell
     def swap_in(self, replacements: dict):
