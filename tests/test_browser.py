@@ -11,6 +11,10 @@ which this module runs itself if needed). No network: pages come from servers on
 * JupyterLab (the `make lab` server on a temporary copy of the course): a lecture
   runs with "Run All Cells" without errors; nbgrader's Validate button passes the
   solution and fails the blank release.
+* The instructor's JupyterLab (the same server on a course where one assignment was generated
+  and released to the course-local exchange): Nbgrader > Assignment List lists it under
+  "Released assignments" with a Fetch button and no exchange or course error; Nbgrader >
+  Formgrader lists every assignment, the released one as "released", with no exchange warning.
 * Screenshots go to test-artifacts/screenshots/.
 
 Without Chromium these tests are skipped, except in CI (CI=true), where they fail.
@@ -361,4 +365,78 @@ def test_lab_screenshots_written(lab):
     shots = [lab["lecture"]["screenshotOpen"], lab["lecture"]["screenshotRun"],
              *(v["screenshot"] for v in lab["validations"])]
     for shot in map(Path, shots):
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot
+
+
+# --------------------------------------------------------------------------- the instructor's lab
+INSTRUCTOR_ASSIGNMENT = "gradient_descent" if "gradient_descent" in ASSIGNMENTS else (ASSIGNMENTS or [None])[0]
+COURSE_ID = "nn-course"  # nbgrader_config.py's CourseDirectory.course_id
+EXCHANGE_MISSING = "The exchange directory does not exist"
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(tmp_path_factory):
+    """The `make lab` server on a temporary course in which the instructor has run `make release`
+    (generate_assignment) and `nbgrader release_assignment` for one assignment, into the course-local
+    exchange/ that nbgrader_config.py sets up; check_instructor.mjs opens Nbgrader > Assignment List
+    and Nbgrader > Formgrader and reports what they show."""
+    if not INSTRUCTOR_ASSIGNMENT:
+        pytest.skip("no assignments/<id>/<id>.ipynb yet")
+    tmp = tmp_path_factory.mktemp("instructor")
+    course = tmp / "course"
+    course.mkdir()
+    prepare_course(course, INSTRUCTOR_ASSIGNMENT)
+    released = subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", INSTRUCTOR_ASSIGNMENT],
+                              cwd=course, capture_output=True, text=True, env=venv_env(), timeout=300)
+    outbound = course / "exchange" / COURSE_ID / "outbound" / INSTRUCTOR_ASSIGNMENT
+    assert released.returncode == 0 and outbound.is_dir(), f"release_assignment:\n{released.stdout}\n{released.stderr}"
+    with jupyter_lab(course, tmp) as (base, token):
+        spec = {"base": base, "token": token, "screenshots": str(SCREENSHOTS), "timeout": 120}
+        results = run_node("check_instructor.mjs", spec, tmp, timeout=600)
+    results["log"] = (tmp / "jupyter-lab.log").read_text()
+    results["sources"] = sorted(p.parent.name for p in (course / "assignments").glob("*/*.ipynb")
+                                if p.stem == p.parent.name)
+    return results
+
+
+def instructor_page(instructor_lab, name: str) -> dict:
+    assert "error" not in instructor_lab, instructor_lab["error"] + "\n--- jupyter lab log:\n" + \
+        instructor_lab["log"][-3000:]
+    return instructor_lab[name]
+
+
+def test_lab_instructor_uses_no_other_host(instructor_lab):
+    assert "error" not in instructor_lab, instructor_lab.get("error")
+    assert instructor_lab["blocked"] == [], instructor_lab["blocked"]
+    assert instructor_lab["problems"] == [], instructor_lab["problems"]  # no console error either
+
+
+def test_lab_instructor_assignment_list_shows_the_release(instructor_lab):
+    shown = instructor_page(instructor_lab, "assignmentList")
+    assert EXCHANGE_MISSING not in shown["text"], shown["text"]
+    assert "Error fetching courses" not in shown["text"], shown["text"]
+    assert (shown["released"]["error"], shown["fetched"]["error"], shown["submitted"]["error"]) == ("", "", ""), \
+        shown["text"]
+    assert shown["versionError"] == "", shown["versionError"]
+    assert shown["course"] == COURSE_ID, shown["text"]
+    entries = [(i["name"], i["course"], i["button"]) for i in shown["released"]["items"]]
+    assert entries == [(INSTRUCTOR_ASSIGNMENT, COURSE_ID, "Fetch")], \
+        f"Released assignments showed {entries}; the panel said:\n{shown['text']}"
+
+
+def test_lab_instructor_formgrader_lists_the_assignments(instructor_lab):
+    shown = instructor_page(instructor_lab, "formgrader")
+    assert "does not exist and could" not in shown["text"], shown["text"]
+    assert [a for a in shown["alerts"] if a["id"].startswith("warning")] == [], shown["alerts"]
+    status = {r["name"]: r["status"] for r in shown["rows"]}
+    assert status.get(INSTRUCTOR_ASSIGNMENT) == "released", f"the Formgrader's rows: {shown['rows']}"
+    # Every source assignment is listed; only the released one says so.
+    assert set(status) >= set(instructor_lab["sources"]), f"the Formgrader's rows: {shown['rows']}"
+    assert {n for n, s in status.items() if s == "released"} == {INSTRUCTOR_ASSIGNMENT}, shown["rows"]
+
+
+def test_lab_instructor_screenshots_written(instructor_lab):
+    for name in ("assignmentList", "formgrader"):
+        shot = Path(instructor_page(instructor_lab, name)["screenshot"])
+        assert shot.name in ("lab_assignment_list.png", "lab_formgrader.png"), shot
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot
