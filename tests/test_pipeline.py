@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from course import REPO, copy_course, gradebook_scores, load_spec, nbgrader, spec_ids
-from simclass import answer_cells, write_class
+from simclass import write_class
 
 IDS = spec_ids()
 ABSENT = "absent_student"  # in the gradebook, never submits: the export must give them 0
@@ -50,7 +50,13 @@ class PipelineChecks:
             assert marker not in release, f"{aid}: the release still contains '{marker}'"
         released = nbformat.reads(release, as_version=4)
         released_code = "\n".join(c.source for c in released.cells if c.cell_type == "code")
-        for gid, code in answer_cells(source).items():
+        regions = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+        for cell in source.cells:
+            if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+                continue
+            gid = cell.metadata["nbgrader"]["grade_id"]
+            # Only the solution regions: what is outside them (a class's layout) is meant for the release.
+            code = "\n".join(regions.findall(cell.source)) if "### BEGIN SOLUTION" in cell.source else cell.source
             body = [ln.strip() for ln in code.splitlines()
                     if ln.strip() and not ln.lstrip().startswith(("def ", '"""', "#"))]
             leaked = [ln for ln in body if ln in released_code]
