@@ -36,7 +36,7 @@ from simclass import Submission, answer_cells, build_submission
 from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
 
 GD, OPT = "gradient_descent", "optimisers"
-FULL = {GD: 14.0, OPT: 19.0}
+FULL = {GD: 14.0, OPT: 16.0}
 SECRET = "nncourse-secret-" + secrets.token_hex(8)
 MARKER = "honest-marker-" + secrets.token_hex(6)
 # Written into the solution regions of the course's sources after the class is built: only a read of the
@@ -255,19 +255,20 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
     write(root, GD, "honest_markdown_answer", nb)
     expected[GD, "honest_markdown_answer"] = ("exact", FULL[GD])
 
-    # Keras in the hidden tests: a student who replaces keras.optimizers.SGD (and numpy) through an alias.
+    # Keras in the hidden tests: a student who replaces keras.optimizers.Lion (and numpy) through an alias. The wrong
+    # lion_step (signSGD, no momentum) passes the visible tests, so only the hidden Keras trajectory can take its points.
     source, release = _notebooks(root, OPT)
-    wrong_momentum = ("def momentum_step(theta, grad, velocity, lr, beta):\n"
-                      "    return theta - lr * grad, velocity\n")
-    fake_sgd = ("import keras as _k\nclass _Fake:\n    def __init__(self, *a, **k):\n        pass\n"
-                "    def apply_gradients(self, pairs):\n        pass\n_k.optimizers.SGD = _Fake\n"
-                "_n = np\n_n.allclose = lambda *a, **k: True\n")
+    wrong_lion = ("def lion_step(theta, grad, m, lr, beta_1=0.9, beta_2=0.99):\n"
+                  "    return theta - lr * np.sign(grad), m\n")
+    fake_lion = ("import keras as _k\nclass _Fake:\n    def __init__(self, *a, **k):\n        pass\n"
+                 "    def apply_gradients(self, pairs):\n        pass\n_k.optimizers.Lion = _Fake\n"
+                 "_n = np\n_n.allclose = lambda *a, **k: True\n")
     write(root, OPT, "honest", build_submission(release, source, Submission("honest")))
     expected[OPT, "honest"] = ("exact", FULL[OPT])
-    write(root, OPT, "wrong_momentum", build_submission(release, source, Submission("w", {"momentum_step": wrong_momentum})))
+    write(root, OPT, "wrong_lion", build_submission(release, source, Submission("w", {"lion_step": wrong_lion})))
     write(root, OPT, "attack_keras_alias",
-          build_submission(release, source, Submission("a", {"momentum_step": fake_sgd + wrong_momentum})))
-    write(root, OPT, "attack_keras_module", build_submission(release, source, Submission("k", {"momentum_step": wrong_momentum})))
+          build_submission(release, source, Submission("a", {"lion_step": fake_lion + wrong_lion})))
+    write(root, OPT, "attack_keras_module", build_submission(release, source, Submission("k", {"lion_step": wrong_lion})))
     (root / "submitted" / "attack_keras_module" / OPT / "keras.py").write_text(KERAS_MODULE)
     return expected
 
@@ -382,8 +383,8 @@ def test_attacks_gain_nothing_and_honest_styles_keep_full_marks(graded, path):
         if got is None or (kind == "exact" and got != value) or (kind == "max" and got > value):
             wrong.append(f"{key}: {kind} {value}, got {got}")
     assert not wrong, "\n".join(wrong)
-    assert scores[OPT, "attack_keras_alias"] <= scores[OPT, "wrong_momentum"] < FULL[OPT]
-    assert scores[OPT, "attack_keras_module"] <= scores[OPT, "wrong_momentum"]
+    assert scores[OPT, "attack_keras_alias"] <= scores[OPT, "wrong_lion"] < FULL[OPT]
+    assert scores[OPT, "attack_keras_module"] <= scores[OPT, "wrong_lion"]
     assert scores[OPT, "honest"] == FULL[OPT], "a student's keras.py changed another student's grade"
 
 

@@ -1,89 +1,118 @@
-"""Simulated class for the optimisers assignment (21 points, 19 autograded).
+"""Simulated class for the optimisers assignment (18 points, 16 autograded).
 
-Test cells and points: test_momentum_step 2, test_nesterov_step 2, test_adagrad_step 2,
-test_rmsprop_step 2, test_adam_step 2, test_run_adam 3, test_nadam_step 3,
-test_quadratic_study 3; the written answer `conclusion` (2 points) is a manually graded
-Markdown cell that adds 0 until a grader scores it, so every submission lists it among its
-broken tests.
+Test cells and points: test_amsgrad_step 2, test_adamax_step 3, test_lion_step 2,
+test_adadelta_step 3, test_nadam_step 3, test_quadratic_study 3; the written answer
+`conclusion` (2 points) is a manually graded Markdown cell that adds 0 until a grader scores
+it, so every submission lists it among its broken tests.
 
-Hidden tests compare 12- to 25-step trajectories with keras.optimizers (Nadam included) in
-float64; the test of run_adam swaps in a reference adam_step, and those of quadratic_study
-reference momentum_step, adam_step and run_adam, so a wrong step function costs only its
-own points (unless a visible test calls it).
+No part is a transcription of lecture 06's code: AMSGrad, Adamax, Lion, Adadelta and Nadam
+are optimisers the lectures do not write. Hidden tests compare 15- to 25-step trajectories
+with keras.optimizers (Adam with amsgrad=True, Adamax, Lion, Adadelta, Nadam) in float64,
+on unseen shapes and hyper-parameters; the test of quadratic_study swaps in reference
+versions of the given momentum_step, adam_step and run_adam. No part calls another, so a
+wrong answer costs only its own points. Each part has a wrong answer that a visible test
+catches and misconceptions that pass every visible test and fail a hidden one.
 """
 
 from simclass import Submission
 
-EMA_MOMENTUM = '''
-def momentum_step(theta, grad, velocity, lr, beta):
-    # an exponential moving average of gradients instead of Keras' velocity
-    velocity = beta * velocity + (1 - beta) * grad
-    return theta - lr * velocity, velocity
-'''
-
-NESTEROV_WITHOUT_LOOKAHEAD = '''
-def nesterov_step(theta, grad, velocity, lr, beta):
-    velocity = beta * velocity - lr * grad
-    return theta + velocity, velocity
-'''
-
-ADAGRAD_EPSILON_OUTSIDE = '''
-def adagrad_step(theta, grad, accumulator, lr, epsilon=1e-7):
-    accumulator = accumulator + grad ** 2
-    return theta - lr * grad / (np.sqrt(accumulator) + epsilon), accumulator
-'''
-
-RMSPROP_SWAPPED_RHO = '''
-def rmsprop_step(theta, grad, velocity, lr, rho=0.9, epsilon=1e-7):
-    velocity = (1 - rho) * velocity + rho * grad ** 2
-    return theta - lr * grad / np.sqrt(velocity + epsilon), velocity
-'''
-
-ADAM_NO_BIAS_CORRECTION = '''
-def adam_step(theta, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+AMSGRAD_PLAIN_ADAM = '''
+def amsgrad_step(theta, grad, m, v, v_max, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # Adam's step: the maximum is kept but never used (a visible test gives a large v_max)
     m = beta_1 * m + (1 - beta_1) * grad
     v = beta_2 * v + (1 - beta_2) * grad ** 2
-    return theta - lr * m / (np.sqrt(v) + epsilon), m, v
+    alpha = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return theta - alpha * m / (np.sqrt(v) + epsilon), m, v, np.maximum(v_max, v)
 '''
 
-ADAM_CORRECTS_M_ONLY = '''
-def adam_step(theta, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    # misconception: the bias correction of v is forgotten
+AMSGRAD_CORRECTED_MAXIMUM = '''
+def amsgrad_step(theta, grad, m, v, v_max, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # misconception: the maximum of the bias-corrected v_hat, not of Keras' uncorrected v
     m = beta_1 * m + (1 - beta_1) * grad
     v = beta_2 * v + (1 - beta_2) * grad ** 2
-    return theta - lr / (1 - beta_1 ** t) * m / (np.sqrt(v) + epsilon), m, v
+    v_max = np.maximum(v_max, v / (1 - beta_2 ** t))
+    return theta - lr / (1 - beta_1 ** t) * m / (np.sqrt(v_max) + epsilon), m, v, v_max
 '''
 
-ADAM_TEXTBOOK_EPSILON = '''
-def adam_step(theta, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    # the paper's form: epsilon added to sqrt(v_hat), not to sqrt(v) as Keras does
+AMSGRAD_MAXIMUM_FED_BACK = '''
+def amsgrad_step(theta, grad, m, v, v_max, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # misconception: the maximum replaces v, so the moving average continues from the maximum
     m = beta_1 * m + (1 - beta_1) * grad
-    v = beta_2 * v + (1 - beta_2) * grad ** 2
-    m_hat, v_hat = m / (1 - beta_1 ** t), v / (1 - beta_2 ** t)
-    return theta - lr * m_hat / (np.sqrt(v_hat) + epsilon), m, v
+    v = np.maximum(v_max, beta_2 * v + (1 - beta_2) * grad ** 2)
+    alpha = lr * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+    return theta - alpha * m / (np.sqrt(v) + epsilon), m, v, v
 '''
 
-RUN_ADAM_T_NEVER_ADVANCES = '''
-def run_adam(grad_fn, theta0, steps, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    theta = np.array(theta0, dtype=float)
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
-    path = [theta]
-    for _ in range(steps):
-        theta, m, v = adam_step(theta, grad_fn(theta), m, v, 1, lr, beta_1, beta_2, epsilon)
-        path.append(theta)
-    return np.array(path)
+ADAMAX_CORRECTS_U = '''
+def adamax_step(theta, grad, m, u, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # Adam's habit carried over: u bias-corrected like v (the first step is then far too small)
+    m = beta_1 * m + (1 - beta_1) * grad
+    u = np.maximum(beta_2 * u, np.abs(grad))
+    return theta - lr / (1 - beta_1 ** t) * m / (u / (1 - beta_2 ** t) + epsilon), m, u
 '''
 
-RUN_ADAM_T_FROM_ZERO = '''
-def run_adam(grad_fn, theta0, steps, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    # misconception: counts the steps from t = 0, so the first bias correction divides by zero
-    theta = np.array(theta0, dtype=float)
-    m, v = np.zeros_like(theta), np.zeros_like(theta)
-    path = [theta]
-    for t in range(steps):
-        theta, m, v = adam_step(theta, grad_fn(theta), m, v, t, lr, beta_1, beta_2, epsilon)
-        path.append(theta)
-    return np.array(path)
+ADAMAX_WITHOUT_EPSILON = '''
+def adamax_step(theta, grad, m, u, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # misconception: the paper's Algorithm 2, which has no epsilon (the hidden tests use large ones)
+    m = beta_1 * m + (1 - beta_1) * grad
+    u = np.maximum(beta_2 * u, np.abs(grad))
+    return theta - lr / (1 - beta_1 ** t) * m / u, m, u
+'''
+
+ADAMAX_U_NEVER_DECAYS = '''
+def adamax_step(theta, grad, m, u, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    # misconception: the limit taken without the decay, u = the largest gradient ever seen
+    m = beta_1 * m + (1 - beta_1) * grad
+    u = np.maximum(u, np.abs(grad))
+    return theta - lr / (1 - beta_1 ** t) * m / (u + epsilon), m, u
+'''
+
+LION_WITHOUT_SIGN = '''
+def lion_step(theta, grad, m, lr, beta_1=0.9, beta_2=0.99):
+    # the blend itself as the step: no sign, so the steps are not of the size lr
+    step = beta_1 * m + (1 - beta_1) * grad
+    return theta - lr * step, beta_2 * m + (1 - beta_2) * grad
+'''
+
+LION_MOMENTUM_FIRST = '''
+def lion_step(theta, grad, m, lr, beta_1=0.9, beta_2=0.99):
+    # misconception: the momentum is updated before the step, and the blend uses the new one
+    m = beta_2 * m + (1 - beta_2) * grad
+    return theta - lr * np.sign(beta_1 * m + (1 - beta_1) * grad), m
+'''
+
+LION_ONE_COEFFICIENT = '''
+def lion_step(theta, grad, m, lr, beta_1=0.9, beta_2=0.99):
+    # misconception: signed momentum with beta_1 for both jobs (beta_2 unused)
+    m = beta_1 * m + (1 - beta_1) * grad
+    return theta - lr * np.sign(m), m
+'''
+
+ADADELTA_UPHILL = '''
+def adadelta_step(theta, grad, grad_avg, update_avg, lr, rho=0.95, epsilon=1e-7):
+    # the sign of the update is lost: the parameters move up the gradient
+    grad_avg = rho * grad_avg + (1 - rho) * grad ** 2
+    update = np.sqrt(update_avg + epsilon) / np.sqrt(grad_avg + epsilon) * grad
+    update_avg = rho * update_avg + (1 - rho) * update ** 2
+    return theta + lr * update, grad_avg, update_avg
+'''
+
+ADADELTA_WITHOUT_LEARNING_RATE = '''
+def adadelta_step(theta, grad, grad_avg, update_avg, lr, rho=0.95, epsilon=1e-7):
+    # misconception: the paper's update, which has no learning rate (right only for lr = 1)
+    grad_avg = rho * grad_avg + (1 - rho) * grad ** 2
+    update = -np.sqrt(update_avg + epsilon) / np.sqrt(grad_avg + epsilon) * grad
+    update_avg = rho * update_avg + (1 - rho) * update ** 2
+    return theta + update, grad_avg, update_avg
+'''
+
+ADADELTA_ACCUMULATES_SCALED_UPDATE = '''
+def adadelta_step(theta, grad, grad_avg, update_avg, lr, rho=0.95, epsilon=1e-7):
+    # misconception: the average of the parameter change lr * update, not of Keras' unscaled update
+    grad_avg = rho * grad_avg + (1 - rho) * grad ** 2
+    change = -lr * np.sqrt(update_avg + epsilon) / np.sqrt(grad_avg + epsilon) * grad
+    update_avg = rho * update_avg + (1 - rho) * change ** 2
+    return theta + change, grad_avg, update_avg
 '''
 
 NADAM_CONSTANT_MOMENTUM = '''
@@ -133,15 +162,14 @@ STUDY_WRONG_RATE = _STUDY.format(matrix="rotation @ np.diag([1.0, kappa]) @ rota
 STUDY_IGNORES_THE_ANGLE = _STUDY.format(matrix="np.diag([1.0, kappa])", gd_rate="1 / kappa")
 
 SYNTAX_ERROR = '''
-def adam_step(theta, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    m = beta_1 * m + (1 - beta_1) * grad
-    v = beta_2 * v + (1 - beta_2) * grad ** 2
-    return theta - lr * m / (np.sqrt(v) + epsilon, m, v
+def lion_step(theta, grad, m, lr, beta_1=0.9, beta_2=0.99):
+    direction = np.sign(beta_1 * m + (1 - beta_1) * grad
+    return theta - lr * direction, beta_2 * m + (1 - beta_2) * grad
 '''
 
 MANUAL = "conclusion"
-ALL_TESTS = {"test_momentum_step", "test_nesterov_step", "test_adagrad_step", "test_rmsprop_step",
-             "test_adam_step", "test_run_adam", "test_nadam_step", "test_quadratic_study", MANUAL}
+ALL_TESTS = {"test_amsgrad_step", "test_adamax_step", "test_lion_step", "test_adadelta_step", "test_nadam_step",
+             "test_quadratic_study", MANUAL}
 
 
 def _broken(*tests):
@@ -150,24 +178,30 @@ def _broken(*tests):
 SUBMISSIONS = [
     Submission("full_solution", broken_tests=_broken()),
     Submission("blank_release", blank=True, broken_tests=frozenset(ALL_TESTS)),
-    Submission("wrong_momentum_step", {"momentum_step": EMA_MOMENTUM}, _broken("test_momentum_step")),
-    Submission("wrong_nesterov_step", {"nesterov_step": NESTEROV_WITHOUT_LOOKAHEAD}, _broken("test_nesterov_step")),
-    Submission("wrong_adagrad_step", {"adagrad_step": ADAGRAD_EPSILON_OUTSIDE}, _broken("test_adagrad_step")),
-    Submission("wrong_rmsprop_step", {"rmsprop_step": RMSPROP_SWAPPED_RHO}, _broken("test_rmsprop_step")),
-    # Without bias correction run_adam's visible test still passes (it only needs progress towards 0).
-    Submission("wrong_adam_step", {"adam_step": ADAM_NO_BIAS_CORRECTION}, _broken("test_adam_step")),
-    Submission("wrong_run_adam", {"run_adam": RUN_ADAM_T_NEVER_ADVANCES}, _broken("test_run_adam")),
-    # A syntax error leaves adam_step undefined: its own test fails, and so do the visible tests of run_adam and
-    # quadratic_study, which call the student's run_adam and through it the student's adam_step.
-    Submission("syntax_error", {"adam_step": SYNTAX_ERROR}, _broken("test_adam_step", "test_run_adam",
-                                                                    "test_quadratic_study")),
+    # Wrong answers that a visible test catches.
+    Submission("wrong_amsgrad_step", {"amsgrad_step": AMSGRAD_PLAIN_ADAM}, _broken("test_amsgrad_step")),
+    Submission("wrong_adamax_step", {"adamax_step": ADAMAX_CORRECTS_U}, _broken("test_adamax_step")),
+    Submission("wrong_lion_step", {"lion_step": LION_WITHOUT_SIGN}, _broken("test_lion_step")),
+    Submission("wrong_adadelta_step", {"adadelta_step": ADADELTA_UPHILL}, _broken("test_adadelta_step")),
     Submission("wrong_nadam_step", {"nadam_step": NADAM_CONSTANT_MOMENTUM}, _broken("test_nadam_step")),
     Submission("wrong_quadratic_study", {"quadratic_study": STUDY_WRONG_RATE}, _broken("test_quadratic_study")),
-    Submission("misconception_adam_corrects_m_only", {"adam_step": ADAM_CORRECTS_M_ONLY},
-               _broken("test_adam_step")),
-    Submission("misconception_adam_t_from_zero", {"run_adam": RUN_ADAM_T_FROM_ZERO}, _broken("test_run_adam")),
-    Submission("misconception_adam_textbook_epsilon", {"adam_step": ADAM_TEXTBOOK_EPSILON},
-               _broken("test_adam_step")),
+    # A syntax error leaves lion_step undefined: only its own test fails (no other part calls it).
+    Submission("syntax_error", {"lion_step": SYNTAX_ERROR}, _broken("test_lion_step")),
+    # Misconceptions that pass every visible test and fail a hidden trajectory against keras.optimizers.
+    Submission("misconception_amsgrad_corrected_maximum", {"amsgrad_step": AMSGRAD_CORRECTED_MAXIMUM},
+               _broken("test_amsgrad_step")),
+    Submission("misconception_amsgrad_maximum_fed_back", {"amsgrad_step": AMSGRAD_MAXIMUM_FED_BACK},
+               _broken("test_amsgrad_step")),
+    Submission("misconception_adamax_without_epsilon", {"adamax_step": ADAMAX_WITHOUT_EPSILON},
+               _broken("test_adamax_step")),
+    Submission("misconception_adamax_u_never_decays", {"adamax_step": ADAMAX_U_NEVER_DECAYS},
+               _broken("test_adamax_step")),
+    Submission("misconception_lion_momentum_first", {"lion_step": LION_MOMENTUM_FIRST}, _broken("test_lion_step")),
+    Submission("misconception_lion_one_coefficient", {"lion_step": LION_ONE_COEFFICIENT}, _broken("test_lion_step")),
+    Submission("misconception_adadelta_without_learning_rate", {"adadelta_step": ADADELTA_WITHOUT_LEARNING_RATE},
+               _broken("test_adadelta_step")),
+    Submission("misconception_adadelta_accumulates_scaled_update", {"adadelta_step": ADADELTA_ACCUMULATES_SCALED_UPDATE},
+               _broken("test_adadelta_step")),
     Submission("misconception_nadam_without_lookahead", {"nadam_step": NADAM_WITHOUT_LOOKAHEAD},
                _broken("test_nadam_step")),
     Submission("misconception_study_ignores_the_angle", {"quadratic_study": STUDY_IGNORES_THE_ANGLE},
