@@ -76,10 +76,10 @@ release: need-assignment $(STAMP)  ## Build the student version of ASSIGNMENT in
 	$(BIN)/nbgrader generate_assignment $(ASSIGNMENT) --force
 
 solutions: $(STAMP)  ## Regenerate solutions/ (executed) from the sources, or ASSIGNMENT's only; unchanged ones are left as they are
-	$(BIN)/python -m nncourse.course solutions $(ASSIGNMENT)
+	$(BIN)/python -m nncourse.instructor.course solutions $(ASSIGNMENT)
 
 new-assignment: $(STAMP)  ## Start assignments/NAME/NAME.ipynb and tests/specs/NAME.py from the template (tools/authoring)
-	$(BIN)/python -m nncourse.course new-assignment $(NAME)
+	$(BIN)/python -m nncourse.instructor.course new-assignment $(NAME)
 
 grade: need-assignment $(STAMP)  ## Autograde every submission of ASSIGNMENT in parallel, judged and sandboxed (JOBS=n, FORCE=1 regrades all)
 	$(BIN)/python -m nncourse.grading.run $(ASSIGNMENT) --jobs $(JOBS) $(if $(FORCE),--force)
@@ -95,17 +95,17 @@ roster: $(STAMP)  ## Import students into the gradebook from FILE (CSV with id,f
 	$(BIN)/nbgrader db student import $(FILE)
 
 student-edition: $(STAMP)  ## Write the student edition, a git repository of its own, into build/student-edition/ (EDITION=path)
-	$(BIN)/python -m nncourse.edition $(if $(EDITION),--out $(EDITION))
+	$(BIN)/python -m nncourse.instructor.edition $(if $(EDITION),--out $(EDITION))
 
 slides: $(STAMP)  ## Build a reveal.js deck per lecture into slides/ (offline)
-	$(BIN)/python -m nncourse.slides
+	$(BIN)/python -m nncourse.instructor.slides
 
 bench: $(STAMP)  ## Print wall time and peak memory per notebook, then grading throughput
-	$(BIN)/python -m nncourse.bench $(BENCH_ARGS)
-	$(BIN)/python -m nncourse.grading.bench --jobs $(JOBS)
+	$(BIN)/python -m nncourse.instructor.bench $(BENCH_ARGS)
+	$(BIN)/python -m nncourse.instructor.grading_bench --jobs $(JOBS)
 
 execute: $(STAMP)  ## Re-run notebooks in a fresh kernel and store their outputs (NB=path, default all lectures)
-	$(BIN)/python -m nncourse.course execute $(or $(NB),lectures/*.ipynb)
+	$(BIN)/python -m nncourse.instructor.course execute $(or $(NB),lectures/*.ipynb)
 
 clean:  ## Remove generated course state (keeps .venv/)
 	rm -rf release submitted autograded feedback exchange nn-course gradebook.db grades.csv test-artifacts .pytest_cache slides/*.html slides/_build

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from nncourse.course import venv_env
+from nncourse.instructor.course import venv_env
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = Path(__file__).resolve().parent / "specs"

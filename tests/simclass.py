@@ -1,6 +1,6 @@
 """The simulated class lives in the helper package (``make bench`` uses it too); tests import it from here."""
 
-from nncourse.grading.simclass import (  # noqa: F401
+from nncourse.instructor.simclass import (  # noqa: F401
     SOLUTION_REGION,
     Submission,
     answer_cells,

@@ -287,7 +287,7 @@ def _scratch_course(root, students: dict):
 
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from nncourse.grading.bench import make_course
+    from nncourse.instructor.grading_bench import make_course
 
     make_course(root, "optimisers", stock=False)
     aid = "rtcache"

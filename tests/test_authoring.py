@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from course import REPO, SPECS, gradebook_scores, load_spec, make, nbgrader, spec_ids
-from nncourse.course import assignment_ids, misnamed_assignments
+from nncourse.instructor.course import assignment_ids, misnamed_assignments
 from simclass import answer_cells, write_class
 from simclass import test_points as points_of
 

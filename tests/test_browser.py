@@ -41,8 +41,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from nncourse import slides
-from nncourse.course import venv_env
+from nncourse.instructor import slides
+from nncourse.instructor.course import venv_env
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER_TOOLS = ROOT / "tools" / "browser"

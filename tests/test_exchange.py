@@ -19,8 +19,8 @@ import nbformat
 import pytest
 
 from course import REPO, copy_course, gradebook_scores, make, nbgrader
-from nncourse.course import venv_env
-from nncourse.edition import student_file
+from nncourse.instructor.course import venv_env
+from nncourse.instructor.edition import student_file
 from simclass import Submission, build_submission, expected_score
 
 AID = "gradient_descent"

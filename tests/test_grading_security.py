@@ -31,7 +31,7 @@ import nbformat
 import pytest
 
 from course import copy_course, gradebook_scores, nbgrader
-from nncourse.course import venv_env
+from nncourse.instructor.course import venv_env
 from simclass import Submission, answer_cells, build_submission
 from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
 

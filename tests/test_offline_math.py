@@ -30,7 +30,7 @@ import nbformat
 import pytest
 
 from course import copy_course, load_spec, nbgrader
-from nncourse import slides
+from nncourse.instructor import slides
 from simclass import write_class
 
 AID = "gradient_descent"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from nncourse.course import venv_env
+from nncourse.instructor.course import venv_env
 from course import copy_course, gradebook_scores, load_spec, nbgrader
 from simclass import write_class
 

@@ -27,7 +27,7 @@ import nbformat
 import pytest
 
 from course import REPO, copy_course, nbgrader
-from nncourse.course import assignment_ids
+from nncourse.instructor.course import assignment_ids
 
 IDS = assignment_ids(REPO)
 REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t]*### END \1[ \t]*$", re.M | re.S)

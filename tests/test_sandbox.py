@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from course import REPO, copy_course, nbgrader
-from nncourse.course import venv_env
+from nncourse.instructor.course import venv_env
 
 AID = "gradient_descent"
 

@@ -1,4 +1,4 @@
-"""The deck builder (nncourse.slides): structure, offline assets, no CDN.
+"""The deck builder (nncourse.instructor.slides): structure, offline assets, no CDN.
 
 These tests read the built HTML; tests/test_browser.py opens the same decks in
 Chromium. Building needs reveal.js and MathJax in tools/slides/node_modules
@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from nncourse import slides
+from nncourse.instructor import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))

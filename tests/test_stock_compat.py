@@ -28,7 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from course import REPO, nbgrader  # noqa: E402
-from nncourse.course import venv_env  # noqa: E402
+from nncourse.instructor.course import venv_env  # noqa: E402
 
 STOCK = Path(__file__).resolve().parent / "stock_course"
 AID = "warmup"

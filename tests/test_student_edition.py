@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from course import REPO, api, copy_course, lab_server, make, nbgrader, page_config
-from nncourse.course import assignment_ids
-from nncourse.edition import copy_slides, prepare_out
+from nncourse.instructor.course import assignment_ids
+from nncourse.instructor.edition import copy_slides, prepare_out
 from simclass import Submission, build_submission
 
 IDS = assignment_ids(REPO)

@@ -1,7 +1,13 @@
-"""Helper package shared by the course's notebooks and tooling.
+"""Helper package of the course, in three parts by who runs the code.
 
-It holds offline data generators, plotting helpers, seeding and runtime
-settings, and the grading tools. It never holds an assignment's answers.
+- ``nncourse`` itself (the modules at this level): what lecture and assignment notebooks
+  import, so what a student runs: offline data generators, plotting, seeding and runtime
+  settings, models, metrics and the ``checks`` that test cells call.
+- ``nncourse.grading``: the grader (judge, sandbox, preflight, feedback, ``make grade``).
+- ``nncourse.instructor``: course tooling only the instructor runs (executing notebooks,
+  solutions, slides, the student edition, the authoring kit, benchmarks).
+
+It never holds an assignment's answers.
 """
 
 from nncourse.runtime import seed_everything, setup_notebook

@@ -1,5 +1,7 @@
-"""Grading tools used by nbgrader_config.py and `make grade`: sandbox, answer policy, preflight,
-feedback that hides hidden tests, the parallel runner and its benchmark."""
+"""The grader, used by nbgrader_config.py and `make grade`: the judge and the student kernel's agent,
+the sandbox, preflight, hardening of submitted folders, feedback that hides hidden tests, offline
+math, and the parallel runner. Its benchmark and the simulated classes are instructor tooling
+(`nncourse.instructor`)."""
 
 import functools
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from nncourse.course import course_root, venv_env
+from nncourse.instructor.course import course_root, venv_env
 from nncourse.grading import cache_alembic_version
 from nncourse.grading.harden import copy_regular_file, scan_submission, student_id_message
 from nncourse.grading.preflight import load_submission

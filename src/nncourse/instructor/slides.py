@@ -1,6 +1,6 @@
 """Build one offline reveal.js deck per lecture notebook.
 
-Run as ``python -m nncourse.slides [--out slides] [lectures/NN_name.ipynb ...]``
+Run as ``python -m nncourse.instructor.slides [--out slides] [lectures/NN_name.ipynb ...]``
 (``make slides``). With no notebooks given it builds every ``lectures/*.ipynb``.
 
 The deck comes from the notebook's own slide metadata (one source, no copy of
@@ -382,9 +382,9 @@ def build_all(notebooks: list[Path], out: Path, root: Path, install: bool = True
 
 
 def main(argv: list[str] | None = None) -> int:
-    from nncourse.course import course_root
+    from nncourse.instructor.course import course_root
 
-    parser = argparse.ArgumentParser(prog="python -m nncourse.slides", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nncourse.instructor.slides", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="lecture notebooks (default: lectures/*.ipynb)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: slides/ of the course)")
     parser.add_argument("--no-install", action="store_true", help="fail instead of running `npm ci` when assets are missing")

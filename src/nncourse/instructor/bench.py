@@ -1,6 +1,6 @@
 """``make bench``: wall time and peak memory of every notebook, each in a fresh kernel.
 
-Usage: ``python -m nncourse.bench [notebooks or folders...] [--budget SECONDS]``.
+Usage: ``python -m nncourse.instructor.bench [notebooks or folders...] [--budget SECONDS]``.
 Each notebook runs in its own worker process; the kernel is that worker's child,
 so the peak resident memory of the kernel is read from ``RUSAGE_CHILDREN``.
 Outputs are not written back: use ``make execute`` for that.
@@ -46,7 +46,7 @@ def collect(targets: list[str]) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nncourse.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nncourse.instructor.bench", description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", default=list(DEFAULT_TARGETS))
     parser.add_argument("--budget", type=float, default=None, help="flag notebooks slower than this (seconds)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     print(f"{'notebook':<58} {'wall s':>8} {'peak MiB':>9}  status")
     for nb in collect(args.targets):
-        out = subprocess.run([sys.executable, "-m", "nncourse.bench", "--one", str(nb)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-m", "nncourse.instructor.bench", "--one", str(nb)], capture_output=True, text=True)
         try:
             row = json.loads(out.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):

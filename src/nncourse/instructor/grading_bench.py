@@ -1,6 +1,6 @@
 """Grading speed: seconds per submission for every assignment, and ``make grade`` against stock nbgrader.
 
-    python -m nncourse.grading.bench [--assignment gradient_descent] [--students 100] [--jobs N]
+    python -m nncourse.instructor.grading_bench [--assignment gradient_descent] [--students 100] [--jobs N]
                                      [--per-assignment K] [--record-baseline CHECKOUT]
 
 1. Per assignment: one sequential ``nbgrader autograde`` (judged and sandboxed, the course's
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from nncourse.course import course_root, venv_env
-from nncourse.grading.simclass import Submission, answer_cells, build_submission
+from nncourse.instructor.course import course_root, venv_env
+from nncourse.instructor.simclass import Submission, answer_cells, build_submission
 
 STOCK_CONFIG = '''c = get_config()
 c.CourseDirectory.root = r"{root}"
@@ -125,7 +125,7 @@ def per_assignment(students: int, baseline_checkout: Path | None, only: list[str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nncourse.grading.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nncourse.instructor.grading_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", default="gradient_descent")
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)

@@ -1,6 +1,6 @@
 """Course tooling behind the Makefile: execute notebooks, regenerate solutions, start an assignment.
 
-Run as ``python -m nncourse.course <command> [args...]``.
+Run as ``python -m nncourse.instructor.course <command> [args...]``.
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def new_assignment(root: Path, name: str | None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nncourse.course", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m nncourse.instructor.course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("execute", help="run notebooks in a fresh kernel and store outputs")
     ex.add_argument("notebooks", nargs="+", type=Path)

@@ -1,6 +1,6 @@
 """The student edition: the course as students get it, a git repository of its own.
 
-Run as ``python -m nncourse.edition [--out build/student-edition]`` (``make student-edition``).
+Run as ``python -m nncourse.instructor.edition [--out build/student-edition]`` (``make student-edition``).
 
 This repository is the instructor's: it holds the assignments' sources (solutions and
 hidden tests), the generated solutions and the simulated classes, and stays private.
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 
-from nncourse.course import assignment_ids, course_root, venv_env
+from nncourse.instructor.course import assignment_ids, course_root, venv_env
 
 DEFAULT_OUT = Path("build") / "student-edition"
 ENVIRONMENT_FILES = ("requirements.txt", "requirements-gpu.txt", "environment.yml", "pyproject.toml")
@@ -176,7 +176,7 @@ def build(root: Path, out: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nncourse.edition", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m nncourse.instructor.edition", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None, help=f"the edition's folder (default: {DEFAULT_OUT})")
     args = parser.parse_args(argv)
