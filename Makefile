@@ -29,7 +29,7 @@ NBVAL_FLAGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
 endif
 NBVAL_FLAGS += --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: help env lab test test-fast test-assignment release grade feedback export roster solutions new-assignment student-edition slides bench execute clean need-assignment
+.PHONY: help env lab test test-fast test-assignment check-assignment release grade feedback export roster solutions new-assignment student-edition slides bench execute clean need-assignment
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,6 +68,8 @@ test-fast: $(STAMP)  ## Unit and pipeline tests only, no notebooks
 
 test-assignment: need-assignment $(STAMP)  ## Prove one ASSIGNMENT: its spec, release, simulated class, solution, feedback, notebooks under nbval
 	NNCOURSE_ASSIGNMENTS=$(ASSIGNMENT) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests/test_authoring.py tests/test_pipeline.py solutions/$(ASSIGNMENT) assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb $(PYTEST_ARGS)
+
+check-assignment: test-assignment  ## Alias of test-assignment
 
 need-assignment:
 	$(if $(filter $(ASSIGNMENT),$(ASSIGNMENT_IDS)),,$(error $(if $(ASSIGNMENT),$(if $(wildcard assignments/$(ASSIGNMENT)/*.ipynb),assignments/$(ASSIGNMENT)/ holds $(notdir $(wildcard assignments/$(ASSIGNMENT)/*.ipynb)) but nbgrader needs the notebook named after its folder: assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb,there is no assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb),ASSIGNMENT=<id> is missing); assignments: $(ASSIGNMENT_IDS)))

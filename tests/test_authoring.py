@@ -90,7 +90,7 @@ def test_spec_ids_narrow_to_the_wanted_assignments(monkeypatch):
     assert spec_ids() == ["gradient_descent", "neurons"]
 
 
-@pytest.mark.parametrize("target", ["release", "grade", "feedback", "test-assignment"])
+@pytest.mark.parametrize("target", ["release", "grade", "feedback", "test-assignment", "check-assignment"])
 def test_targets_that_need_an_assignment_stop_without_one(target):
     result = make(REPO, "-n", target, check=False)
     assert result.returncode != 0
@@ -99,8 +99,9 @@ def test_targets_that_need_an_assignment_stop_without_one(target):
     assert unknown.returncode != 0 and "no assignments/no_such_assignment/no_such_assignment.ipynb" in unknown.stderr
 
 
-def test_make_test_assignment_runs_one_assignments_tests():
-    commands = make(REPO, "-n", "test-assignment", "ASSIGNMENT=gradient_descent").stdout
+@pytest.mark.parametrize("target", ["test-assignment", "check-assignment"])
+def test_make_test_assignment_runs_one_assignments_tests(target):
+    commands = make(REPO, "-n", target, "ASSIGNMENT=gradient_descent").stdout
     assert "NNCOURSE_ASSIGNMENTS=gradient_descent" in commands
     assert "tests/test_pipeline.py" in commands and "tests/test_authoring.py" in commands
     assert "solutions/gradient_descent" in commands and "assignments/gradient_descent/gradient_descent.ipynb" in commands
