@@ -32,12 +32,8 @@ REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t
 TAUGHT = {
     "residual = X @ theta - y": {"lectures/03_gradient_descent.ipynb"},  # the MSE's residual
     "if wait >= patience:": {"lectures/07_overfitting_regularisation.ipynb"},  # early stopping's rule
-    # Lecture 12 derives the Euler residual; the assignment restructures it into tested parts.
-    "c, k_next = (1 - s) * y, s * y": {"lectures/12_deep_equilibrium_nets.ipynb"},
-    "k_next = tf.broadcast_to(k_next[:, None], tf.shape(z_next))": {"lectures/12_deep_equilibrium_nets.ipynb"},
+    # Lecture 12 evaluates the policy the same way (the assignment's residual is for CRRA utility and delta < 1).
     "s = policy(k, z)": {"lectures/12_deep_equilibrium_nets.ipynb"},
-    "s_next = tf.reshape(policy(tf.reshape(k_next, [-1]), tf.reshape(z_next, [-1])), tf.shape(z_next))":
-        {"lectures/12_deep_equilibrium_nets.ipynb"},
     "order = rng.permutation(n)": {"src/nncourse/data.py"},  # the helper's shuffled split
     'os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")': {"src/nncourse/runtime.py"},  # runtime settings
 }
