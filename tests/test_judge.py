@@ -302,6 +302,32 @@ def test_a_callback_cannot_outlast_the_tests_time(kernel):
     assert errors(outputs) and took < 15
 
 
+def test_the_time_limit_wakes_the_main_thread_while_other_threads_could_take_the_signal():
+    # CI once saw a 2 s limit let a 30 s sleep run out: a process-wide alarm had landed on another
+    # thread. Busy threads here make the kernel's choice of thread matter; the limit must not.
+    import threading
+    import time
+
+    from nncourse.grading.judge import _Expired, _time_limit
+
+    stop = threading.Event()
+    helpers = [threading.Thread(target=stop.wait, daemon=True) for _ in range(8)]
+    for thread in helpers:
+        thread.start()
+    try:
+        for _ in range(5):
+            start = time.monotonic()
+            with pytest.raises(_Expired):
+                with _time_limit(0.05):
+                    time.sleep(5)
+            assert time.monotonic() - start < 2
+        with _time_limit(0.05):  # a block that ends in time is never interrupted later
+            pass
+        time.sleep(0.2)
+    finally:
+        stop.set()
+
+
 def test_a_students_generator_passed_to_a_reference_advances_as_in_one_kernel(kernel):
     student(kernel, "import numpy as np\ndef train(step, seed, epochs):\n    rng = np.random.default_rng(seed)\n"
                     "    return [step(rng) for _ in range(epochs)]\n")

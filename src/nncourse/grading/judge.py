@@ -113,23 +113,37 @@ class _Expired(BaseException):
 
 @contextlib.contextmanager
 def _time_limit(seconds: float):
-    """Interrupt the judge after ``seconds`` (only in the main thread, where signals are delivered)."""
+    """Interrupt the judge's main thread after ``seconds`` (where Python runs signal handlers).
+
+    The signal is sent to the main thread itself (``pthread_kill`` from a timer thread), not to the
+    process: a process-wide SIGALRM may land on one of zmq's or TensorFlow's threads, and then a
+    blocking call of the main thread (a ``time.sleep`` a callback makes) is never woken up."""
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
         yield
         return
+    state = {"active": True}
 
     def expire(signum, frame):
-        raise _Expired("the test's time ran out during a call of the student's code into the tests")
+        if state["active"]:
+            raise _Expired("the test's time ran out during a call of the student's code into the tests")
+
+    def ring(main=threading.main_thread().ident):
+        if state["active"]:
+            signal.pthread_kill(main, signal.SIGALRM)
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(0.01, seconds))
+    timer = threading.Timer(max(0.01, seconds), ring)
+    timer.daemon = True
+    timer.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        state["active"] = False  # a signal still on its way now changes nothing
+        timer.cancel()
+        timer.join()
         signal.signal(signal.SIGALRM, previous)
 
 
