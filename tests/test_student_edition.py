@@ -31,7 +31,6 @@ REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t
 # assignment goes one step beyond them). Each is allowed only in the files named here.
 TAUGHT = {
     "residual = X @ theta - y": {"lectures/03_gradient_descent.ipynb"},  # the MSE's residual
-    "if wait >= patience:": {"lectures/07_overfitting_regularisation.ipynb"},  # early stopping's rule
     # Lecture 12 evaluates the policy the same way (the assignment's residual is for CRRA utility and delta < 1).
     "s = policy(k, z)": {"lectures/12_deep_equilibrium_nets.ipynb"},
     "order = rng.permutation(n)": {"src/nncourse/data.py"},  # the helper's shuffled split
