@@ -45,6 +45,7 @@ import io
 import keyword
 import os
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -111,15 +112,58 @@ class _Expired(BaseException):
     """The test's time ran out while the judge was serving a callback of student code."""
 
 
+class _Watchdog:
+    """One thread that sends SIGALRM to the main thread when the earliest armed deadline passes.
+
+    The signal goes to the main thread itself (``pthread_kill``), not to the process: a process-wide
+    SIGALRM may land on one of zmq's or TensorFlow's threads, and then a blocking call of the main
+    thread (a ``time.sleep`` a callback makes) is never woken up. One long-lived thread, not a timer
+    per callback: student code may call back into the tests thousands of times in one test."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._deadlines: list[list] = []  # a stack: callbacks can nest
+        self._thread = None
+
+    def arm(self, seconds: float) -> None:
+        with self._cond:
+            self._deadlines.append([time.monotonic() + seconds, False])  # [when, rung]
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="nncourse-judge-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def disarm(self) -> None:
+        with self._cond:
+            self._deadlines.pop()
+            self._cond.notify()
+
+    def _run(self):
+        import signal
+
+        main = threading.main_thread().ident
+        with self._cond:
+            while True:
+                waiting = [entry for entry in self._deadlines if not entry[1]]
+                if not waiting:
+                    self._cond.wait()
+                    continue
+                first = min(waiting, key=lambda entry: entry[0])
+                left = first[0] - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                first[1] = True  # once: a second signal could land in the finally clause that disarms
+                signal.pthread_kill(main, signal.SIGALRM)
+
+
+_WATCHDOG = _Watchdog()
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float):
-    """Interrupt the judge's main thread after ``seconds`` (where Python runs signal handlers).
-
-    The signal is sent to the main thread itself (``pthread_kill`` from a timer thread), not to the
-    process: a process-wide SIGALRM may land on one of zmq's or TensorFlow's threads, and then a
-    blocking call of the main thread (a ``time.sleep`` a callback makes) is never woken up."""
+    """Interrupt the judge's main thread (where Python runs signal handlers) after ``seconds``."""
     import signal
-    import threading
 
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
         yield
@@ -130,20 +174,13 @@ def _time_limit(seconds: float):
         if state["active"]:
             raise _Expired("the test's time ran out during a call of the student's code into the tests")
 
-    def ring(main=threading.main_thread().ident):
-        if state["active"]:
-            signal.pthread_kill(main, signal.SIGALRM)
-
     previous = signal.signal(signal.SIGALRM, expire)
-    timer = threading.Timer(max(0.01, seconds), ring)
-    timer.daemon = True
-    timer.start()
+    _WATCHDOG.arm(max(0.01, seconds))
     try:
         yield
     finally:
         state["active"] = False  # a signal still on its way now changes nothing
-        timer.cancel()
-        timer.join()
+        _WATCHDOG.disarm()
         signal.signal(signal.SIGALRM, previous)
 
 
