@@ -324,6 +324,11 @@ def test_the_time_limit_wakes_the_main_thread_while_other_threads_could_take_the
         with _time_limit(0.05):  # a block that ends in time is never interrupted later
             pass
         time.sleep(0.2)
+        with _time_limit(0.2):  # nested limits (a callback whose code calls the student back): each rings once
+            with pytest.raises(_Expired):
+                with _time_limit(5):
+                    time.sleep(5)
+            time.sleep(0.3)
     finally:
         stop.set()
 
