@@ -84,6 +84,11 @@ class PipelineChecks:
         committed_path = REPO / "solutions" / aid / f"{aid}.ipynb"
         assert committed_path.is_file(), f"solutions/{aid}/{aid}.ipynb is missing: run `make solutions`"
         root = copy_course(tmp_path, [aid])
+        # Only the sources are compared, so the fresh copy is not executed: the committed one's execution is
+        # checked below, nbval runs it in `make test`, and the full-solution submission is graded above.
+        with open(root / "nbgrader_config.py", "a") as config:
+            config.write("\nc.GenerateSolution.preprocessors = [p for p in c.GenerateSolution.preprocessors "
+                         "if p is not Execute]\n")
         nbgrader(root, "db", "assignment", "add", aid)
         nbgrader(root, "generate_solution", aid, "--force")
         fresh = nbformat.read(root / "solutions" / aid / f"{aid}.ipynb", as_version=4)
