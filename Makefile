@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 # VARIANT=gpu installs TensorFlow's CUDA build (requirements-gpu.txt) instead of the CPU one.
 VARIANT ?= cpu
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# Scopes (a module, a pipeline class) go to workers whole, longest first (tests/conftest.py orders them;
+# xdist's own reordering by test count would put the long pipeline classes last).
+XDIST = -n $(JOBS) --dist loadscope --no-loadscope-reorder
 PORT ?= 8888
 # ROLE=student starts the lab as students see it: no Formgrader, Create Assignment or Course List.
 ROLE ?= instructor
@@ -61,13 +64,13 @@ lab: $(STAMP)  ## Start JupyterLab on the course (PORT=8888, ROLE=student for th
 	$(if $(filter student,$(ROLE)),JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student/jupyter-config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))) $(BIN)/jupyter lab --port=$(PORT) --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every notebook under nbval
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests $(NOTEBOOKS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(NBVAL_FLAGS) tests $(NOTEBOOKS) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## Unit and pipeline tests only, no notebooks
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) tests $(PYTEST_ARGS)
 
 test-assignment: need-assignment $(STAMP)  ## Prove one ASSIGNMENT: its spec, release, simulated class, solution, feedback, notebooks under nbval
-	NNCOURSE_ASSIGNMENTS=$(ASSIGNMENT) $(BIN)/python -m pytest -n $(JOBS) --dist loadscope $(NBVAL_FLAGS) tests/test_authoring.py tests/test_pipeline.py solutions/$(ASSIGNMENT) assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb $(PYTEST_ARGS)
+	NNCOURSE_ASSIGNMENTS=$(ASSIGNMENT) $(BIN)/python -m pytest $(XDIST) $(NBVAL_FLAGS) tests/test_authoring.py tests/test_pipeline.py solutions/$(ASSIGNMENT) assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb $(PYTEST_ARGS)
 
 check-assignment: test-assignment  ## Alias of test-assignment
 
