@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import LONG_SCOPES, loadscope_of
+from scheduling import LONG_SCOPES, loadscope_of
 from course import REPO
 
 
