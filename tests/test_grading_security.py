@@ -9,7 +9,8 @@ read and write where it should not) is graded through every path a course uses:
 
 on a NumPy assignment (gradient_descent) and on one whose hidden tests use Keras
 (optimisers). Every attack must score at most what the same submission scores without
-the attack; every honest style must keep full marks; the paths must agree; nothing
+the attack; every honest style must keep full marks; every path must give the same
+exact table (one class per path, so pytest-xdist spreads the paths); nothing
 secret may appear under autograded/ or feedback/; sources, release, submissions and other
 students' grades must be unchanged.
 """
@@ -36,7 +37,7 @@ from simclass import Submission, answer_cells, build_submission
 from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
 
 GD, OPT = "gradient_descent", "optimisers"
-FULL = {GD: 14.0, OPT: 16.0}
+FULL = {GD: 17.0, OPT: 16.0}
 SECRET = "nncourse-secret-" + secrets.token_hex(8)
 MARKER = "honest-marker-" + secrets.token_hex(6)
 # Written into the solution regions of the course's sources after the class is built: only a read of the
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.skipif(not Path("/usr/bin/bwrap").exists() and os.envir
                                 reason="bubblewrap is not installed (CI installs it through .ci/system-packages)")
 
 STUB = "raise NotImplementedError()\n"
-WRONG_GRADIENT = "def mse_gradient(theta, X, y):\n    return np.zeros_like(theta)\n"
+WRONG_GRADIENT = "def huber_gradient(theta, X, y, delta):\n    return np.zeros_like(theta)\n"
 TRY_WRAP = ("get_ipython().input_transformers_post.append(\n"
             "    lambda lines: ['try:\\n'] + ['    ' + l for l in lines] + ['\\nexcept BaseException:\\n    pass\\n'])\n")
 
@@ -68,7 +69,7 @@ ATTACKS = {
         "_g = operator.attrgetter('__globals__')(_ec)\n_g['np'].allclose = lambda *a, **k: True\n"),
     "attack_patched_builtins": "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n",
     "attack_exit_kernel": "import os\nos._exit(0)\n",
-    "attack_fake_output": "print('All tests passed! 14/14')\n",
+    "attack_fake_output": "print('All tests passed! 17/17')\n",
 }
 LIAR = '''
 class _Always:
@@ -78,7 +79,7 @@ class _Always:
     __bool__ = lambda self: True
     def __array__(self, dtype=None, copy=None):
         return np.zeros(2)
-def mse_gradient(theta, X, y):
+def huber_gradient(theta, X, y, delta):
     return _Always()
 '''
 # Tries to read and write outside its folder; scores 0 (stubs) and must leave no trace.
@@ -130,41 +131,52 @@ raise ImportError("not the real keras")
 """
 
 HONEST = {  # answer grade_id -> replacement, built from the instructor's solution by honest_styles()
-    "honest_import_os_sys_math": ("mse_gradient", "import os\nimport sys\nimport math\n{code}"),
-    "honest_future_annotations": ("mse_gradient", "from __future__ import annotations\n{code}"),
-    "honest_warnings": ("mse_gradient", "import warnings\n{code}".replace(
-        "{code}", "def mse_gradient(theta, X, y):\n    warnings.warn('checking shapes', UserWarning)\n"
-                  "    residual = X @ theta - y\n    return 2.0 / X.shape[0] * (X.T @ residual)\n")),
-    "honest_comprehension_names": ("mse_gradient", (
-        "def mse_gradient(theta, X, y):\n    _X = X\n    g = 2.0 / _X.shape[0] * (_X.T @ (_X @ theta - y))\n"
+    "honest_import_os_sys_math": ("huber_gradient", "import os\nimport sys\nimport math\n{code}"),
+    "honest_future_annotations": ("huber_gradient", "from __future__ import annotations\n{code}"),
+    "honest_warnings": ("huber_gradient", "import warnings\n{code}".replace(
+        "{code}", "def huber_gradient(theta, X, y, delta):\n    warnings.warn('checking shapes', UserWarning)\n"
+                  "    psi = np.clip(X @ theta - y, -delta, delta)\n    return X.T @ psi / X.shape[0]\n")),
+    "honest_comprehension_names": ("huber_gradient", (
+        "def huber_gradient(theta, X, y, delta):\n    _X = X\n"
+        "    g = _X.T @ np.clip(_X @ theta - y, -delta, delta) / _X.shape[0]\n"
         "    return np.array([g for g in g])\n")),
     "honest_iter_class": ("sgd_epoch", (
         "class Batches:\n    def __init__(self, order, size):\n        self.order, self.size = order, size\n"
         "    def __iter__(self):\n        for s in range(0, len(self.order), self.size):\n"
         "            yield self.order[s:s + self.size]\n"
-        "def sgd_epoch(theta, X, y, eta, batch_size, rng):\n"
-        "    for batch in Batches(rng.permutation(X.shape[0]), batch_size):\n"
-        "        theta = theta - eta * mse_gradient(theta, X[batch], y[batch])\n    return theta\n")),
-    "honest_eq_class": ("gd_step", (
+        "def sgd_epoch(theta, X, y, delta, eta, batch_size, rng, replace=False):\n"
+        "    n = X.shape[0]\n    drawn = rng.integers(0, n, size=n) if replace else rng.permutation(n)\n"
+        "    for batch in Batches(drawn, batch_size):\n"
+        "        theta = theta - eta * huber_gradient(theta, X[batch], y[batch], delta)\n    return theta\n")),
+    "honest_eq_class": ("armijo_step", (
         "class Step:\n    def __init__(self, eta):\n        self.eta = eta\n"
         "    def __eq__(self, other):\n        return isinstance(other, Step) and other.eta == self.eta\n"
         "    __hash__ = object.__hash__\n"
-        "def gd_step(theta, X, y, eta):\n    assert Step(eta) == Step(eta)\n"
-        "    return theta - Step(eta).eta * mse_gradient(theta, X, y)\n")),
-    "honest_cell_magic_time": ("max_stable_learning_rate", "%%time\n{code}"),
-    "honest_getattr_eval_globals": ("max_stable_learning_rate", (
-        "def max_stable_learning_rate(X):\n    linalg = getattr(np, 'linalg')\n    two = eval('1 + 1')\n"
-        "    assert 'np' in globals()\n    return float(two / linalg.eigvalsh(2.0 / X.shape[0] * X.T @ X).max())\n")),
-    "honest_debug_prints": ("gd_step", (
-        "def gd_step(theta, X, y, eta):\n    print('gd_step called with eta', eta)\n"
-        "    return theta - eta * mse_gradient(theta, X, y)\n")),
+        "def armijo_step(theta, X, y, delta, eta0, c=0.5, shrink=0.5):\n    assert Step(eta0) == Step(eta0)\n"
+        "    g = huber_gradient(theta, X, y, delta)\n    step = Step(eta0)\n"
+        "    while huber_loss(theta - step.eta * g, X, y, delta) > huber_loss(theta, X, y, delta) - c * step.eta * (g @ g):\n"
+        "        step = Step(step.eta * shrink)\n    return theta - step.eta * g, step.eta\n")),
+    "honest_cell_magic_time": ("gd_rates", "%%time\n{code}"),
+    "honest_getattr_eval_globals": ("gd_rates", (
+        "def gd_rates(X, eta, steps):\n    linalg = getattr(np, 'linalg')\n    one = eval('2 - 1')\n"
+        "    assert 'np' in globals()\n    lam = linalg.eigvalsh(X.T @ X / X.shape[0])\n"
+        "    theta = np.ones(X.shape[1])\n    norms = [linalg.norm(theta)]\n    for _ in range(steps):\n"
+        "        theta = theta - eta * X.T @ (X @ theta) / X.shape[0]\n        norms.append(linalg.norm(theta))\n"
+        "    return float(np.abs(one - eta * lam).max()), float((norms[-1] / norms[steps // 2]) ** (2 / steps))\n")),
+    "honest_debug_prints": ("armijo_step", (
+        "def armijo_step(theta, X, y, delta, eta0, c=0.5, shrink=0.5):\n    print('armijo_step called with eta0', eta0)\n"
+        "    g = huber_gradient(theta, X, y, delta)\n    eta = eta0\n"
+        "    while huber_loss(theta - eta * g, X, y, delta) > huber_loss(theta, X, y, delta) - c * eta * (g @ g):\n"
+        "        eta = eta * shrink\n        print('shrinking to', eta)\n    return theta - eta * g, eta\n")),
     "honest_rng_styles": ("sgd_epoch", (
-        "def sgd_epoch(theta, X, y, eta, batch_size, rng):\n    rng = np.random.default_rng(rng)\n"
-        "    assert isinstance(rng, np.random.Generator)\n    order = np.arange(X.shape[0])\n    rng.shuffle(order)\n"
+        "def sgd_epoch(theta, X, y, delta, eta, batch_size, rng, replace=False):\n    rng = np.random.default_rng(rng)\n"
+        "    assert isinstance(rng, np.random.Generator)\n    order = np.arange(X.shape[0])\n"
+        "    if replace:\n        order = rng.choice(order, size=len(order), replace=True)\n    else:\n"
+        "        rng.shuffle(order)\n"
         "    for start in range(0, len(order), batch_size):\n        batch = order[start:start + batch_size]\n"
-        "        theta = theta - eta * mse_gradient(theta, X[batch], y[batch])\n    return theta\n")),
-    "honest_uses_test_variables": ("gd_step", (
-        "{code}\n_first = gd_step(np.zeros(2), X_small, y_small, 0.1)  # X_small comes from the visible tests\n")),
+        "        theta = theta - eta * huber_gradient(theta, X[batch], y[batch], delta)\n    return theta\n")),
+    "honest_uses_test_variables": ("armijo_step", (
+        "{code}\n_first = armijo_step(np.zeros(2), X_small, y_small, 1.0, 0.1)  # X_small comes from the visible tests\n")),
 }
 
 
@@ -194,38 +206,38 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
     def sub(name, replacements, blank=False):
         return build_submission(release, source, Submission(name, replacements, blank=blank))
 
-    honest_nb = sub("honest", {"mse_gradient": f"# {MARKER}\n" + solution["mse_gradient"]})
+    honest_nb = sub("honest", {"huber_gradient": f"# {MARKER}\n" + solution["huber_gradient"]})
     write(root, GD, "honest", honest_nb)
     expected[GD, "honest"] = ("exact", FULL[GD])
     write(root, GD, "blank", sub("blank", {}, blank=True))
     expected[GD, "blank"] = ("exact", 0.0)
 
     for name, code in ATTACKS.items():
-        write(root, GD, name, sub(name, {**stubs, "mse_gradient": code + WRONG_GRADIENT}))
+        write(root, GD, name, sub(name, {**stubs, "huber_gradient": code + WRONG_GRADIENT}))
         expected[GD, name] = ("max", 0.0)
-    write(root, GD, "attack_lying_objects", sub("attack_lying_objects", {**stubs, "mse_gradient": LIAR}))
+    write(root, GD, "attack_lying_objects", sub("attack_lying_objects", {**stubs, "huber_gradient": LIAR}))
     expected[GD, "attack_lying_objects"] = ("max", 0.0)
     # Overwrites the array a hidden test passes in, so that a constant answer matches its reference (red team,
-    # round 3): the hidden tests pass copies, so this scores what returning 1.0 alone scores.
-    inplace = "def max_stable_learning_rate(X):\n    X[:] = 0.0\n    X[:, 0] = 1.0\n    return 1.0\n"
-    write(root, GD, "attack_inplace_input", sub("attack_inplace_input", {**stubs, "max_stable_learning_rate": inplace}))
+    # round 3): the hidden tests pass copies, so this scores what returning (1.0, 1.0) alone scores.
+    inplace = "def gd_rates(X, eta, steps):\n    X[:] = 0.0\n    X[:, 0] = 1.0\n    return 1.0, 1.0\n"
+    write(root, GD, "attack_inplace_input", sub("attack_inplace_input", {**stubs, "gd_rates": inplace}))
     expected[GD, "attack_inplace_input"] = ("max", 0.0)
 
     # The attack in a cell the student added (no nbgrader metadata), and behind a cleared solution flag.
-    nb = sub("attack_extra_cell", {**stubs, "mse_gradient": WRONG_GRADIENT})
+    nb = sub("attack_extra_cell", {**stubs, "huber_gradient": WRONG_GRADIENT})
     nb.cells.insert(2, nbformat.v4.new_code_cell(TRY_WRAP))
     write(root, GD, "attack_extra_cell", nb)
     expected[GD, "attack_extra_cell"] = ("max", 0.0)
-    nb = sub("attack_solution_flag_off", {**stubs, "mse_gradient": TRY_WRAP + WRONG_GRADIENT})
+    nb = sub("attack_solution_flag_off", {**stubs, "huber_gradient": TRY_WRAP + WRONG_GRADIENT})
     for cell in nb.cells:
-        if _gid(cell) == "mse_gradient":
+        if _gid(cell) == "huber_gradient":
             cell.metadata["nbgrader"]["solution"] = False
     write(root, GD, "attack_solution_flag_off", nb)
     expected[GD, "attack_solution_flag_off"] = ("max", 0.0)
 
     # The setup cell deleted, or moved below the tests, with the student's own np and checks in its place.
     for name in ("attack_setup_deleted", "attack_setup_moved"):
-        nb = sub(name, {**stubs, "mse_gradient": FAKE_NUMPY_AND_CHECKS + WRONG_GRADIENT})
+        nb = sub(name, {**stubs, "huber_gradient": FAKE_NUMPY_AND_CHECKS + WRONG_GRADIENT})
         setup = next(c for c in nb.cells if _gid(c) == "setup")
         nb.cells.remove(setup)
         if name == "attack_setup_moved":
@@ -234,7 +246,7 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
         expected[GD, name] = ("max", 0.0)
 
     probe = PROBE.replace("{outside}", str(outside)).replace("{course}", str(root))
-    write(root, GD, "attack_probe", sub("attack_probe", {**stubs, "mse_gradient": probe + WRONG_GRADIENT}))
+    write(root, GD, "attack_probe", sub("attack_probe", {**stubs, "huber_gradient": probe + WRONG_GRADIENT}))
     expected[GD, "attack_probe"] = ("max", 0.0)
     # A symlink inside the submitted folder: never followed, never copied.
     write(root, GD, "attack_symlink", sub("attack_symlink", dict(stubs)))
@@ -244,13 +256,14 @@ def build_class(root: Path, outside: Path) -> dict[tuple[str, str], tuple[str, f
     for name, (gid, template) in HONEST.items():
         write(root, GD, name, sub(name, {gid: template.replace("{code}", solution[gid])}))
         expected[GD, name] = ("exact", FULL[GD])
-    nb = sub("honest_scratch_cell", {"mse_gradient": solution["mse_gradient"].replace("2.0 /", "TWO /")})
-    nb.cells.insert(2, nbformat.v4.new_code_cell("TWO = 2.0  # my own constant"))
+    assert "/ X.shape[0]" in solution["huber_gradient"]
+    nb = sub("honest_scratch_cell", {"huber_gradient": solution["huber_gradient"].replace("/ X.shape[0]", "* ONE / X.shape[0]")})
+    nb.cells.insert(2, nbformat.v4.new_code_cell("ONE = 1.0  # my own constant"))
     write(root, GD, "honest_scratch_cell", nb)
     expected[GD, "honest_scratch_cell"] = ("exact", FULL[GD])
     nb = sub("honest_markdown_answer", {})
     for i, cell in enumerate(nb.cells):
-        if _gid(cell) == "gd_step":  # one key press turned the answer into a Markdown cell
+        if _gid(cell) == "armijo_step":  # one key press turned the answer into a Markdown cell
             nb.cells[i] = nbformat.v4.new_markdown_cell(cell.source, metadata=copy.deepcopy(cell.metadata))
     write(root, GD, "honest_markdown_answer", nb)
     expected[GD, "honest_markdown_answer"] = ("exact", FULL[GD])
@@ -348,85 +361,103 @@ def grade_formgrader(root: Path) -> str:
     return logs
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The same class graded through both paths: path -> (root, scores, expected, before, logs)."""
-    outside = tmp_path_factory.mktemp("outside-the-course")
-    (outside / "private.txt").write_text(SECRET)
-    out = {}
-    for path, grade in (("autograde", grade_plain), ("make grade", grade_runner), ("formgrader", grade_formgrader)):
-        root = copy_course(tmp_path_factory.mktemp("secure-" + path.replace(" ", "-")), [GD, OPT])
+def lion_points(root: Path) -> float:
+    return points_per_test(_notebooks(root, OPT)[0])["test_lion_step"]
+
+
+class AttackedClass:
+    """The class of attacks and honest styles graded through one path (a subclass per path, so xdist spreads them).
+
+    Every honest student's score is exact, so the paths agree by agreeing with one table; an attack's is bounded
+    by what the same submission earns without the attack."""
+
+    path: str
+
+    @staticmethod
+    def grade(root: Path) -> str:
+        raise NotImplementedError
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def graded(cls, tmp_path_factory):
+        """(root, scores, expected, before, logs) of this path."""
+        outside = tmp_path_factory.mktemp("outside-the-course")
+        (outside / "private.txt").write_text(SECRET)
+        root = copy_course(tmp_path_factory.mktemp("secure-" + cls.path.replace(" ", "-")), [GD, OPT])
         for aid in (GD, OPT):
             nbgrader(root, "generate_assignment", aid, "--force")
         expected = build_class(root, outside)
+        # The wrong Lion loses the Lion test's points and nothing else; the attacks on top of it gain nothing.
+        expected[OPT, "wrong_lion"] = ("exact", FULL[OPT] - lion_points(root))
+        for student in ("attack_keras_alias", "attack_keras_module"):
+            expected[OPT, student] = ("max", FULL[OPT] - lion_points(root))
         for aid in (GD, OPT):
             source = root / "assignments" / aid / f"{aid}.ipynb"
             source.write_text(source.read_text().replace("### BEGIN SOLUTION", f"### BEGIN SOLUTION  {SOURCE_MARKER}"))
         before = snapshot(root)
-        logs = grade(root)
+        logs = cls.grade(root)
         scores = {(aid, s): v for aid in (GD, OPT)
                   for s, v in gradebook_scores(f"sqlite:///{root / 'gradebook.db'}", aid).items()}
-        out[path] = (root, scores, expected, before, logs)
-    return out
+        return root, scores, expected, before, logs
+
+    @pytest.mark.slow
+    def test_attacks_gain_nothing_and_honest_styles_keep_full_marks(self, graded):
+        _, scores, expected, _, _ = graded
+        wrong = []
+        for key, (kind, value) in expected.items():
+            got = scores.get(key)
+            # "max" 0 is exact too (no score is negative); "max" says the attack's honest score is the bound.
+            if got is None or (kind == "exact" and got != value) or (kind == "max" and got > value):
+                wrong.append(f"{key}: {kind} {value}, got {got}")
+        assert not wrong, "\n".join(wrong)
+        assert set(scores) == set(expected), f"graded but not expected: {sorted(set(scores) - set(expected))}"
+        assert scores[OPT, "honest"] == FULL[OPT], "a student's keras.py changed another student's grade"
+
+    @pytest.mark.slow
+    def test_nothing_secret_reaches_autograded_or_feedback(self, graded):
+        root, _, _, _, _ = graded
+        for folder in ("autograded", "feedback"):
+            for p in (root / folder).rglob("*"):
+                assert not p.is_symlink(), f"{p} is a symlink"
+                if not p.is_file():
+                    continue
+                text = p.read_text(errors="replace")
+                assert SECRET not in text, f"{p} holds a secret of the grader's environment or file system"
+                assert "left-behind" not in p.name, f"{p} was written by a student kernel"
+                assert SOURCE_MARKER not in text, f"{p} holds the instructor's source"
+                if "honest" not in p.relative_to(root).parts:
+                    assert MARKER not in text, f"{p} holds another student's work"
+        assert not (root / "autograded" / "attack_symlink" / GD / "data.csv").exists()
+        assert not (root / "feedback" / "attack_symlink" / GD / "data.csv").exists()
+
+    @pytest.mark.slow
+    def test_sources_release_and_submissions_are_unchanged(self, graded):
+        root, _, _, before, _ = graded
+        assert snapshot(root) == before
+
+    @pytest.mark.slow
+    def test_the_probe_saw_nothing_of_the_host(self, graded):
+        root = graded[0]
+        nb = nbformat.read(root / "autograded" / "attack_probe" / GD / f"{GD}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        assert "ENV" in printed and "FOUND" in printed, "the probe did not run"
+        assert SECRET not in printed and "NNCOURSE_TEST_SECRET" not in printed
+        assert SOURCE_MARKER not in printed and MARKER not in printed
 
 
-PATHS = ["autograde", "make grade", "formgrader"]
+class TestAttacks_autograde(AttackedClass):
+    path = "autograde"
+    grade = staticmethod(grade_plain)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PATHS)
-def test_attacks_gain_nothing_and_honest_styles_keep_full_marks(graded, path):
-    _, scores, expected, _, _ = graded[path]
-    wrong = []
-    for key, (kind, value) in expected.items():
-        got = scores.get(key)
-        if got is None or (kind == "exact" and got != value) or (kind == "max" and got > value):
-            wrong.append(f"{key}: {kind} {value}, got {got}")
-    assert not wrong, "\n".join(wrong)
-    assert scores[OPT, "attack_keras_alias"] <= scores[OPT, "wrong_lion"] < FULL[OPT]
-    assert scores[OPT, "attack_keras_module"] <= scores[OPT, "wrong_lion"]
-    assert scores[OPT, "honest"] == FULL[OPT], "a student's keras.py changed another student's grade"
+class TestAttacks_make_grade(AttackedClass):
+    path = "make grade"
+    grade = staticmethod(grade_runner)
 
 
-@pytest.mark.slow
-def test_every_path_gives_every_student_the_same_score(graded):
-    assert graded["autograde"][1] == graded["make grade"][1] == graded["formgrader"][1]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PATHS)
-def test_nothing_secret_reaches_autograded_or_feedback(graded, path):
-    root, _, _, _, _ = graded[path]
-    for folder in ("autograded", "feedback"):
-        for p in (root / folder).rglob("*"):
-            assert not p.is_symlink(), f"{p} is a symlink"
-            if not p.is_file():
-                continue
-            text = p.read_text(errors="replace")
-            assert SECRET not in text, f"{p} holds a secret of the grader's environment or file system"
-            assert "left-behind" not in p.name, f"{p} was written by a student kernel"
-            assert SOURCE_MARKER not in text, f"{p} holds the instructor's source"
-            if "honest" not in p.relative_to(root).parts:
-                assert MARKER not in text, f"{p} holds another student's work"
-    assert not (root / "autograded" / "attack_symlink" / GD / "data.csv").exists()
-    assert not (root / "feedback" / "attack_symlink" / GD / "data.csv").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", PATHS)
-def test_sources_release_and_submissions_are_unchanged(graded, path):
-    root, _, _, before, _ = graded[path]
-    assert snapshot(root) == before
-
-
-@pytest.mark.slow
-def test_the_probe_saw_nothing_of_the_host(graded):
-    root = graded["autograde"][0]
-    nb = nbformat.read(root / "autograded" / "attack_probe" / GD / f"{GD}.ipynb", as_version=4)
-    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "ENV" in printed and "FOUND" in printed, "the probe did not run"
-    assert SECRET not in printed and "NNCOURSE_TEST_SECRET" not in printed
-    assert SOURCE_MARKER not in printed and MARKER not in printed
+class TestAttacks_formgrader(AttackedClass):
+    path = "formgrader"
+    grade = staticmethod(grade_formgrader)
 
 
 # ---------------------------------------------------------------- make grade on broken files, reruns, crashes
@@ -488,18 +519,18 @@ def graded_class(course):
     expected["bad_utf16"] = (full, False)  # decoded and graded; a note in the log, no manual review
 
     nb = submission(course)
-    nb.cells = [c for c in nb.cells if _gid(c) != "test_gd_step"]
+    nb.cells = [c for c in nb.cells if _gid(c) != "test_armijo_step"]
     write_notebook(course, "bad_deleted_test_cell", nb)
-    deleted_points = points_per_test(_notebooks(course, AID)[0])["test_gd_step"]
+    deleted_points = points_per_test(_notebooks(course, AID)[0])["test_armijo_step"]
     expected["bad_deleted_test_cell"] = (full - deleted_points, True)  # as stock: the deleted test scores 0
     nb = submission(course)
-    dup = next(i for i, c in enumerate(nb.cells) if _gid(c) == "gd_step")
+    dup = next(i for i, c in enumerate(nb.cells) if _gid(c) == "armijo_step")
     nb.cells.insert(dup + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[dup]))))
     write_notebook(course, "bad_duplicated_cells", nb)
     expected["bad_duplicated_cells"] = (full, False)
     nb = submission(course)
     for cell in nb.cells:
-        if _gid(cell) == "test_train":
+        if _gid(cell) == "test_polyak_descent":
             cell.source = "pass  # tests removed by the student"
         if _gid(cell) == "test_sgd_epoch":
             cell.metadata["nbgrader"]["grade"] = False  # turns the test into an ungraded cell
@@ -518,7 +549,7 @@ def graded_class(course):
         "bad_segfault": "np.lib.stride_tricks.as_strided(np.zeros(1), shape=(10**9,), strides=(10**7,)).sum()\n",
     }
     for student, code in bad_last.items():
-        write_notebook(course, student, submission(course, {"max_stable_learning_rate": code + answers["max_stable_learning_rate"]}))
+        write_notebook(course, student, submission(course, {"gd_rates": code + answers["gd_rates"]}))
     expected["bad_infinite_loop"] = (full - 2, False)
     expected["bad_output_flood"] = (full, False)
     expected["bad_memory_bomb"] = (full - 2, False)
@@ -530,105 +561,112 @@ def graded_class(course):
     return expected, ledger(course), result, time.perf_counter() - start
 
 
-@pytest.mark.slow
-def test_bad_submissions_get_exact_scores_and_reasons(graded_class):
-    expected, results, result, _ = graded_class
-    for student, (score, must_flag) in expected.items():
-        assert results[student]["score"] == score, f"{student}: {results[student]}"
-        if must_flag:
-            assert results[student]["reasons"], f"{student} was not flagged: {results[student]}"
-        else:
-            assert not results[student]["reasons"], f"{student} was flagged for nothing: {results[student]}"
-    assert "flagged for manual grading" in result.stdout and "students graded: " in result.stdout
-    assert "honest" in result.stdout.split("flagged for manual grading")[1], "no per-student table"
+class TestBadSubmissions:
+    """make grade on broken files and misbehaving code, then a rerun."""
+
+    @pytest.mark.slow
+    def test_bad_submissions_get_exact_scores_and_reasons(self, graded_class):
+        expected, results, result, _ = graded_class
+        for student, (score, must_flag) in expected.items():
+            assert results[student]["score"] == score, f"{student}: {results[student]}"
+            if must_flag:
+                assert results[student]["reasons"], f"{student} was not flagged: {results[student]}"
+            else:
+                assert not results[student]["reasons"], f"{student} was flagged for nothing: {results[student]}"
+        assert "flagged for manual grading" in result.stdout and "students graded: " in result.stdout
+        assert "honest" in result.stdout.split("flagged for manual grading")[1], "no per-student table"
+
+    @pytest.mark.slow
+    def test_an_odd_student_id_gets_the_same_message_in_both_paths(self, graded_class, course):
+        from nncourse.grading.harden import student_id_message
+
+        _, results, result, _ = graded_class
+        message = student_id_message(".dot_student")
+        assert ".dot_student" not in results and result.returncode == 1
+        assert message in result.stderr
+        plain_all = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", AID, "--create"], cwd=course,
+                                   env=grading_env(), capture_output=True, text=True, timeout=1200)
+        assert message in plain_all.stdout + plain_all.stderr, plain_all.stderr[-2000:]
+
+    @pytest.mark.slow
+    def test_feedback_states_the_reason(self, graded_class, course):
+        nbgrader(course, "generate_feedback", AID, "--force")
+        html = (course / "feedback" / "bad_invalid_json" / AID / f"{AID}.html").read_text()
+        assert "not valid JSON" in html
+        html = (course / "feedback" / "bad_deleted_test_cell" / AID / f"{AID}.html").read_text()
+        assert "deleted" in html
+
+    @pytest.mark.slow
+    def test_rerun_skips_recorded_students_and_never_duplicates(self, graded_class, course):
+        before = ledger(course)
+        start = time.perf_counter()
+        result = run_grade(course, check=False)
+        assert time.perf_counter() - start < 60, "a rerun regraded students that were already recorded"
+        assert "skipped (already graded against the same tests): " in result.stdout
+        assert ledger(course) == before
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            ids = [s.student.id for s in gb.assignment_submissions(AID)]
+        assert sorted(ids) == sorted(set(ids)) == sorted(before)
 
 
-@pytest.mark.slow
-def test_an_odd_student_id_gets_the_same_message_in_both_paths(graded_class, course):
-    from nncourse.grading.harden import student_id_message
+class TestRegrading:
+    """A changed test regrades everyone; --force regrades all."""
 
-    _, results, result, _ = graded_class
-    message = student_id_message(".dot_student")
-    assert ".dot_student" not in results and result.returncode == 1
-    assert message in result.stderr
-    plain_all = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", AID, "--create"], cwd=course,
-                               env=grading_env(), capture_output=True, text=True, timeout=1200)
-    assert message in plain_all.stdout + plain_all.stderr, plain_all.stderr[-2000:]
-
-
-@pytest.mark.slow
-def test_feedback_states_the_reason(graded_class, course):
-    nbgrader(course, "generate_feedback", AID, "--force")
-    html = (course / "feedback" / "bad_invalid_json" / AID / f"{AID}.html").read_text()
-    assert "not valid JSON" in html
-    html = (course / "feedback" / "bad_deleted_test_cell" / AID / f"{AID}.html").read_text()
-    assert "deleted" in html
-
-
-@pytest.mark.slow
-def test_rerun_skips_recorded_students_and_never_duplicates(graded_class, course):
-    before = ledger(course)
-    start = time.perf_counter()
-    result = run_grade(course, check=False)
-    assert time.perf_counter() - start < 60, "a rerun regraded students that were already recorded"
-    assert "skipped (already graded against the same tests): " in result.stdout
-    assert ledger(course) == before
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        ids = [s.student.id for s in gb.assignment_submissions(AID)]
-    assert sorted(ids) == sorted(set(ids)) == sorted(before)
+    @pytest.mark.slow
+    def test_a_changed_test_regrades_everyone_and_force_regrades_all(self, tmp_path):
+        root = copy_course(tmp_path / "course", [AID])
+        nbgrader(root, "generate_assignment", AID, "--force")
+        solution = answer_cells(_notebooks(root, AID)[0])
+        half = solution["gd_rates"].replace("np.abs(1.0 - eta * curvatures)", "np.abs(1.0 - 0.5 * eta * curvatures)")
+        assert half != solution["gd_rates"]
+        write_notebook(root, "exact", submission(root))
+        write_notebook(root, "half_bound", submission(root, {"gd_rates": half}))
+        run_grade(root)
+        assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 17.0, "half_bound": 15.0}
+        # The instructor loosens the rate test so that the rate of half the step also passes, and releases again.
+        path = root / "assignments" / AID / f"{AID}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if _gid(cell) == "test_gd_rates":
+                cell.source = "expect(0 < gd_rates(X_small, 0.1, 20)[0] < 1, 'the predicted rate should be below 1')\n"
+        nbformat.write(nb, path)
+        nbgrader(root, "generate_assignment", AID, "--force")
+        result = run_grade(root)
+        assert "graded now: 2" in result.stdout
+        assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 17.0, "half_bound": 17.0}
+        nbgrader(root, "generate_feedback", AID, "--force")
+        html = (root / "feedback" / "half_bound" / AID / f"{AID}.html").read_text()
+        assert "the predicted rate should be below 1" in html
+        result = run_grade(root, "--force")
+        assert "graded now: 2" in result.stdout
 
 
-@pytest.mark.slow
-def test_a_changed_test_regrades_everyone_and_force_regrades_all(tmp_path):
-    root = copy_course(tmp_path / "course", [AID])
-    nbgrader(root, "generate_assignment", AID, "--force")
-    solution = answer_cells(_notebooks(root, AID)[0])
-    half = solution["max_stable_learning_rate"].replace("2.0 / np.linalg", "1.0 / np.linalg")
-    write_notebook(root, "exact", submission(root))
-    write_notebook(root, "half_bound", submission(root, {"max_stable_learning_rate": half}))
-    run_grade(root)
-    assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 14.0, "half_bound": 12.0}
-    # The instructor loosens the bound test so that half the bound also passes, and releases again.
-    path = root / "assignments" / AID / f"{AID}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if _gid(cell) == "test_max_stable_learning_rate":
-            cell.source = "expect(0 < max_stable_learning_rate(X_small) < 10, 'the bound should be positive')\n"
-    nbformat.write(nb, path)
-    nbgrader(root, "generate_assignment", AID, "--force")
-    result = run_grade(root)
-    assert "graded now: 2" in result.stdout
-    assert {s: e["score"] for s, e in ledger(root).items()} == {"exact": 14.0, "half_bound": 14.0}
-    nbgrader(root, "generate_feedback", AID, "--force")
-    html = (root / "feedback" / "half_bound" / AID / f"{AID}.html").read_text()
-    assert "the bound should be positive" in html
-    result = run_grade(root, "--force")
-    assert "graded now: 2" in result.stdout
+class TestResume:
+    """A batch killed with SIGKILL resumes without losing or doubling a grade."""
 
-
-@pytest.mark.slow
-def test_kill_minus_nine_resumes_without_loss(tmp_path):
-    root = copy_course(tmp_path / "course", [AID])
-    nbgrader(root, "generate_assignment", AID, "--force")
-    for i in range(8):
-        write_notebook(root, f"s{i:02d}", submission(root))
-    proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", "--chunk", "1"],
-                            cwd=root, env=grading_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    path = root / "autograded" / ".grading-ledger.jsonl"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and (not path.is_file() or len(path.read_text().splitlines()) < 2):
-        time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    partial = len(path.read_text().splitlines())
-    assert 2 <= partial < 8, "the batch finished before it could be interrupted"
-    run_grade(root)
-    final = ledger(root)
-    assert sorted(final) == [f"s{i:02d}" for i in range(8)]
-    assert all(e["score"] == FULL[AID] for e in final.values())
+    @pytest.mark.slow
+    def test_kill_minus_nine_resumes_without_loss(self, tmp_path):
+        root = copy_course(tmp_path / "course", [AID])
+        nbgrader(root, "generate_assignment", AID, "--force")
+        for i in range(8):
+            write_notebook(root, f"s{i:02d}", submission(root))
+        proc = subprocess.Popen([sys.executable, "-m", "nncourse.grading.run", AID, "--jobs", "2", "--chunk", "1"],
+                                cwd=root, env=grading_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        path = root / "autograded" / ".grading-ledger.jsonl"
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and (not path.is_file() or len(path.read_text().splitlines()) < 2):
+            time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        partial = len(path.read_text().splitlines())
+        assert 2 <= partial < 8, "the batch finished before it could be interrupted"
+        run_grade(root)
+        final = ledger(root)
+        assert sorted(final) == [f"s{i:02d}" for i in range(8)]
+        assert all(e["score"] == FULL[AID] for e in final.values())
 
 
 def test_grading_refuses_without_a_sandbox(tmp_path, monkeypatch):

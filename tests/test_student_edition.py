@@ -30,10 +30,8 @@ REGION = re.compile(r"^[ \t]*### BEGIN (SOLUTION|HIDDEN TESTS)[ \t]*\n(.*?)^[ \t
 # Lines of a solution or hidden test that the lectures and the helper package show on purpose (the
 # assignment goes one step beyond them). Each is allowed only in the files named here.
 TAUGHT = {
-    "residual = X @ theta - y": {"lectures/03_gradient_descent.ipynb"},  # the MSE's residual
     # Lecture 12 evaluates the policy the same way (the assignment's residual is for CRRA utility and delta < 1).
     "s = policy(k, z)": {"lectures/12_deep_equilibrium_nets.ipynb"},
-    "order = rng.permutation(n)": {"src/nncourse/data.py"},  # the helper's shuffled split
     'os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")': {"src/nncourse/runtime.py"},  # runtime settings
 }
 
