@@ -67,7 +67,7 @@ test: $(STAMP)  ## Run the whole test suite: unit tests, grading pipeline, every
 	$(BIN)/python -m pytest $(XDIST) $(NBVAL_FLAGS) tests $(NOTEBOOKS) $(PYTEST_ARGS)
 
 test-fast: $(STAMP)  ## Unit and pipeline tests only, no notebooks
-	$(BIN)/python -m pytest $(XDIST) tests $(PYTEST_ARGS)
+	NNCOURSE_CLASS=sample $(BIN)/python -m pytest $(XDIST) tests $(PYTEST_ARGS)
 
 test-assignment: need-assignment $(STAMP)  ## Prove one ASSIGNMENT: its spec, release, simulated class, solution, feedback, notebooks under nbval
 	NNCOURSE_ASSIGNMENTS=$(ASSIGNMENT) $(BIN)/python -m pytest $(XDIST) $(NBVAL_FLAGS) tests/test_authoring.py tests/test_pipeline.py solutions/$(ASSIGNMENT) assignments/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb $(PYTEST_ARGS)

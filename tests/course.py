@@ -41,6 +41,31 @@ def load_spec(assignment: str):
     return importlib.import_module(f"specs.{assignment}")
 
 
+# NNCOURSE_CLASS=sample (set by `make test-fast`) grades three students of each simulated class instead of all.
+SAMPLE = ("full_solution", "blank_release")
+
+
+def simulated_class(assignment: str) -> list:
+    """The spec's submissions; under NNCOURSE_CLASS=sample, the full solution, the blank release and one partial.
+
+    The sample keeps the two ends and one student who earns part of the points, so the fast tier still proves the
+    release, the grading, feedback and export on every assignment; `make test` grades every student."""
+    subs = list(load_spec(assignment).SUBMISSIONS)
+    mode = os.environ.get("NNCOURSE_CLASS", "all")
+    if mode == "all":
+        return subs
+    if mode != "sample":
+        raise pytest.UsageError(f"NNCOURSE_CLASS must be 'all' or 'sample', not {mode!r}")
+    from nncourse.instructor.simclass import expected_score
+    import nbformat
+
+    source = nbformat.read(REPO / "assignments" / assignment / f"{assignment}.ipynb", as_version=4)
+    ends = [s for s in subs if s.student in SAMPLE]
+    full = max(expected_score(source, s) for s in ends)
+    partial = [s for s in subs if s.raw_text is None and 0 < expected_score(source, s) < full]
+    return ends + partial[:1]
+
+
 def copy_course(target: Path, assignments: list[str] | None = None) -> Path:
     """A fresh course root with the config and the instructor sources, nothing generated."""
     target.mkdir(parents=True, exist_ok=True)

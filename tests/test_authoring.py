@@ -174,3 +174,22 @@ def test_make_solutions_regenerates_one_assignment_and_rewrites_nothing_unchange
     changed = make(course, "solutions", "ASSIGNMENT=gradient_descent")
     assert "1 file(s) updated" in changed.stdout
     assert "A sentence added by the test." in nbformat.read(mine, as_version=4).cells[0].source
+
+
+@pytest.mark.parametrize("aid", IDS)
+def test_the_fast_tiers_sample_keeps_both_ends_and_one_partial_score(aid, monkeypatch):
+    from course import simulated_class
+    from nncourse.instructor.simclass import expected_score
+
+    monkeypatch.setenv("NNCOURSE_CLASS", "all")
+    everyone = simulated_class(aid)
+    assert everyone == list(load_spec(aid).SUBMISSIONS)
+    monkeypatch.setenv("NNCOURSE_CLASS", "sample")
+    sample = simulated_class(aid)
+    nb = source(aid)
+    scores = [expected_score(nb, s) for s in sample]
+    assert [s.student for s in sample[:2]] == ["full_solution", "blank_release"] and len(sample) == 3
+    assert scores[0] == max(expected_score(nb, s) for s in everyone) > scores[2] > scores[1] == 0
+    monkeypatch.setenv("NNCOURSE_CLASS", "some")
+    with pytest.raises(pytest.UsageError, match="NNCOURSE_CLASS"):
+        simulated_class(aid)

@@ -17,7 +17,7 @@ import re
 import nbformat
 import pytest
 
-from course import REPO, copy_course, gradebook_scores, load_spec, nbgrader, spec_ids
+from course import REPO, copy_course, gradebook_scores, nbgrader, simulated_class, spec_ids
 from simclass import write_class
 
 IDS = spec_ids()
@@ -36,7 +36,7 @@ class PipelineChecks:
         aid = cls.aid
         root = copy_course(tmp_path_factory.mktemp(f"course-{aid}"), [aid])
         nbgrader(root, "generate_assignment", aid, "--force")
-        expected = write_class(root, aid, load_spec(aid).SUBMISSIONS)
+        expected = write_class(root, aid, simulated_class(aid))
         nbgrader(root, "db", "student", "add", ABSENT)
         nbgrader(root, "autograde", aid, "--create", "--force")
         return root, f"sqlite:///{root / 'gradebook.db'}", expected
@@ -107,7 +107,7 @@ class PipelineChecks:
         hidden_lines = [ln.strip() for c in source.cells
                         for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)
                         for ln in block.splitlines() if len(ln.strip()) > 25]
-        for sub in load_spec(aid).SUBMISSIONS:
+        for sub in simulated_class(aid):
             html = root / "feedback" / sub.student / aid / f"{aid}.html"
             assert html.is_file(), f"no feedback for {sub.student}/{aid}"
             text = html.read_text()
