@@ -90,6 +90,32 @@ def nbgrader(course: Path, *args: str, db_url: str | None = None, check: bool = 
     return result
 
 
+RELEASE_ALL = """
+import json, sys
+from nbgrader.apps import NbGrader
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+
+app = NbGrader()
+app.load_cwd_config = True
+app.load_config_file()
+api = NbGraderAPI(coursedir=CourseDirectory(config=app.config), config=app.config)
+for aid in sys.argv[1:]:
+    result = api.generate_assignment(aid, force=True, create=True)
+    if not result["success"]:
+        sys.exit(f"generate_assignment {aid} failed: {result.get('error', '')} {result.get('log', '')}")
+"""
+
+
+def release_all(course: Path, assignments: list[str]) -> None:
+    """Release several assignments in one process, through nbgrader's API (the Formgrader's Generate button):
+    one start of nbgrader instead of one per assignment."""
+    result = subprocess.run([sys.executable, "-c", RELEASE_ALL, *assignments], cwd=course, env=venv_env(),
+                            capture_output=True, text=True, timeout=1800)
+    if result.returncode != 0:
+        raise AssertionError(f"releasing {assignments} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+
+
 def gradebook_scores(db_url: str, assignment: str) -> dict[str, float]:
     """student id -> total score of their submission of ``assignment``."""
     from nbgrader.api import Gradebook

@@ -33,6 +33,35 @@ LONG_SCOPES = {
 }
 
 
+# Scopes that only `make test` runs: `make test-fast` (``-m "not full_tier"``) leaves them out. Each drives another
+# route to what the fast tier proves on the grader itself (a browser, a Jupyter server, the exchange, PostgreSQL,
+# stock nbgrader, the Formgrader's and make grade's paths through the attack class, make targets that execute
+# notebooks); CI runs them on every push through `make test`.
+FULL_TIER_ONLY = {
+    "tests/test_browser.py": "Chromium on the decks, the lab and the Formgrader",
+    "tests/test_lab.py": "`make lab` servers for both roles",
+    "tests/test_student_edition.py": "builds the edition and serves its lab",
+    "tests/test_exchange.py": "release, fetch, submit and collect through nbgrader's exchange",
+    "tests/test_postgres.py": "a PostgreSQL server and a class graded twice",
+    "tests/test_offline_math.py": "feedback and the Formgrader in Chromium",
+    "tests/test_stock_compat.py": "stock nbgrader and both of our paths on a stock assignment",
+    "tests/test_slides.py": "builds reveal.js decks with node",
+    "tests/test_grading_security.py::TestAttacks_make_grade": "the attack class through make grade's runner",
+    "tests/test_grading_security.py::TestAttacks_formgrader": "the attack class through the Formgrader's call",
+    "tests/test_authoring.py::test_make_new_assignment_starts_an_assignment_that_grades_as_its_spec_says":
+        "make new-assignment, then a class graded",
+    "tests/test_authoring.py::test_make_solutions_regenerates_one_assignment_and_rewrites_nothing_unchanged":
+        "make solutions executes a notebook",
+}
+
+
+def in_full_tier_only(nodeid: str) -> bool:
+    """Whether a test belongs to a scope (module, class) or is a test that FULL_TIER_ONLY names."""
+    base = nodeid.split("[", 1)[0]
+    parts = base.split("::")
+    return any("::".join(parts[:i]) in FULL_TIER_ONLY for i in range(1, len(parts) + 1))
+
+
 def loadscope_of(nodeid: str) -> str:
     """The scope pytest-xdist's loadscope gives a test (as its ``_split_scope``): class, else module."""
     return nodeid.rsplit("::", 1)[0]

@@ -250,9 +250,13 @@ def g(x):
     assert "FORGED-OUTPUT" not in text
 
 
-def test_a_forged_input_request_from_a_thread_cannot_answer_for_the_agent(kernel):
+def test_a_forged_input_request_from_a_thread_cannot_answer_for_the_agent(kernel, monkeypatch):
     """A thread that sends its own "return" over stdin while a call is in flight: whatever it says,
     the verdict is what the student's code could return anyway (a wrong function stays wrong)."""
+    # The forgery can leave the kernel silent; what is checked is the verdict, so the judge need not wait its
+    # production minute and a half (REPLY_WAIT + CLOSE_WAIT) before calling the kernel gone.
+    monkeypatch.setattr(KernelLink, "REPLY_WAIT", 5.0)
+    monkeypatch.setattr(KernelLink, "CLOSE_WAIT", 3.0)
     student(kernel, """
 import threading
 from nncourse.grading import agent as _w  # the judge's format, as the student can read it

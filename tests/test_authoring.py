@@ -193,3 +193,22 @@ def test_the_fast_tiers_sample_keeps_both_ends_and_one_partial_score(aid, monkey
     monkeypatch.setenv("NNCOURSE_CLASS", "some")
     with pytest.raises(pytest.UsageError, match="NNCOURSE_CLASS"):
         simulated_class(aid)
+
+
+def test_every_lecture_from_03_to_12_is_assessed_by_some_assignment():
+    """Each assignment's opening cell names the lectures it builds on (by file name or "lecture NN"); together
+    they name every lecture from 03 to 12, and each such assignment has graded parts."""
+    import re
+
+    lectures = sorted(p.stem for p in (REPO / "lectures").glob("*.ipynb"))
+    wanted = [s for s in lectures if re.match(r"\d\d[a-z]?_", s) and 3 <= int(s[:2]) <= 12]
+    assert len(wanted) >= 10, f"lectures/ lost lectures: {lectures}"
+    headers = {aid: source(aid).cells[0].source for aid in ALL_IDS}
+    graded = {aid for aid in ALL_IDS if points_of(source(aid))}
+    unassessed = []
+    for stem in wanted:
+        number = stem.split("_", 1)[0]
+        named = re.compile(rf"{re.escape(stem)}|\blecture\s+{number}\b", re.I)
+        if not any(named.search(text) for aid, text in headers.items() if aid in graded):
+            unassessed.append(stem)
+    assert unassessed == [], f"no graded assignment builds on: {unassessed}"

@@ -125,3 +125,16 @@ def test_setup_notebook_is_deterministic():
     assert (a == b).all()
     with pytest.raises(TypeError, match="seed must be an int"):
         seed_everything("7")
+
+
+def test_the_slow_optional_iri_checker_is_not_installed():
+    """`make env` removes rfc3987-syntax (an optional jsonschema format checker that builds a parser at import,
+    about 2 s of every nbgrader command); jsonschema and Jupyter's event schemas work without it."""
+    import importlib.util
+
+    assert importlib.util.find_spec("rfc3987_syntax") is None, "rfc3987-syntax is installed: run `make env` again"
+    import jsonschema
+    from jupyter_events import EventLogger
+
+    assert jsonschema.Draft7Validator({"format": "iri"}, format_checker=jsonschema.FormatChecker()).is_valid("x y")
+    EventLogger()  # the server's event logger still builds its validators

@@ -26,7 +26,7 @@ import re
 import nbformat
 import pytest
 
-from course import REPO, copy_course, nbgrader
+from course import REPO, copy_course, release_all
 from nncourse.instructor.course import assignment_ids
 
 IDS = assignment_ids(REPO)
@@ -122,8 +122,7 @@ def leaks(source_nb, release_nb) -> list[str]:
 @pytest.fixture(scope="module")
 def releases(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("course"), IDS)
-    for aid in IDS:
-        nbgrader(root, "generate_assignment", aid, "--force")
+    release_all(root, IDS)
     return root
 
 

@@ -383,6 +383,11 @@ class KernelLink:
     round trip itself when a test makes hundreds of calls.
     """
 
+    # How long a kernel that stopped answering gets before it counts as gone: trusted code's reply, and the reply
+    # that ends the agent's serving loop.
+    REPLY_WAIT = 60.0
+    CLOSE_WAIT = 30.0
+
     def __init__(self, km, *, timeout: float, log, wait: bool = True):
         self.km = km
         self.log = log
@@ -477,11 +482,11 @@ class KernelLink:
         self.names.clear()
 
     # ---- transport
-    def run_code(self, code: str, *, wait: float = 60) -> dict:
+    def run_code(self, code: str, *, wait: float | None = None) -> dict:
         """Run trusted code (the agent's bootstrap, a visible test) in the kernel, silently; return the reply."""
         self.close_serve()
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
-        reply = self._wait_reply(msg_id, time.monotonic() + wait)
+        reply = self._wait_reply(msg_id, time.monotonic() + (self.REPLY_WAIT if wait is None else wait))
         self.names.clear()
         return reply
 
@@ -560,7 +565,7 @@ class KernelLink:
             return
         try:
             self.kc.input(wire.dumps({"kind": "done"}))
-            self._wait_reply(msg_id, time.monotonic() + 30)
+            self._wait_reply(msg_id, time.monotonic() + self.CLOSE_WAIT)
         except KernelGone:
             pass
 
