@@ -71,3 +71,15 @@ def test_importing_what_notebooks_use_loads_neither_the_grader_nor_the_tooling()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(PACKAGE.parent), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"})
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_grading_bench_with_no_students_skips_the_throughput_comparison(monkeypatch):
+    """`--students 0` means no throughput run (stock nbgrader would fail on an empty class), as `--per-assignment 0`
+    means no per-assignment table."""
+    from nncourse.instructor import grading_bench
+
+    ran = []
+    monkeypatch.setattr(grading_bench, "timed", lambda *a, **k: ran.append(a) or (1.0, 1.0))
+    monkeypatch.setattr(grading_bench.subprocess, "run", lambda *a, **k: ran.append(a))
+    assert grading_bench.main(["--per-assignment", "0", "--students", "0"]) == 0
+    assert ran == []

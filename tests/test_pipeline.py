@@ -23,6 +23,13 @@ from simclass import write_class
 
 IDS = spec_ids()
 ABSENT = "absent_student"  # in the gradebook, never submits: the export must give them 0
+# Assignments whose student code needs only NumPy: their students' kernels must never load TensorFlow (the judge
+# computes the Keras and tf.GradientTape references in its own process). A full solution with one extra cell at
+# the end reports what its kernel loaded, after every test has run.
+NUMPY_ONLY = {"autodiff", "backprop", "function_approximation", "gradient_descent", "neural_odes", "neurons",
+              "regularisation"}
+PROBE = "kernel_probe"
+PROBE_CELL = 'import sys\nprint("loaded:", [m for m in ("tensorflow", "keras", "torch") if m in sys.modules])\n'
 
 
 class PipelineChecks:
@@ -38,6 +45,12 @@ class PipelineChecks:
         root = copy_course(tmp_path_factory.mktemp(f"course-{aid}"), [aid])
         nbgrader(root, "generate_assignment", aid, "--force")
         expected = write_class(root, aid, simulated_class(aid))
+        if aid in NUMPY_ONLY:
+            full = nbformat.read(root / "submitted" / "full_solution" / aid / f"{aid}.ipynb", as_version=4)
+            full.cells.append(nbformat.v4.new_code_cell(PROBE_CELL))
+            (root / "submitted" / PROBE / aid).mkdir(parents=True)
+            nbformat.write(full, root / "submitted" / PROBE / aid / f"{aid}.ipynb")
+            expected[PROBE] = expected["full_solution"]
         with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what `nbgrader db student add` does
             gb.add_student(ABSENT)
         nbgrader(root, "autograde", aid, "--create", "--force")
@@ -115,6 +128,16 @@ class PipelineChecks:
             text = html.read_text()
             leaked = [ln for ln in hidden_lines if ln in text]
             assert not leaked, f"feedback of {sub.student}/{aid} shows hidden test code: {leaked[:2]}"
+
+    @pytest.mark.slow
+    def test_a_numpy_only_assignment_never_loads_tensorflow_in_the_students_kernel(self, graded):
+        if self.aid not in NUMPY_ONLY:
+            pytest.skip(f"{self.aid}'s student code uses TensorFlow")
+        root = graded[0]
+        nb = nbformat.read(root / "autograded" / PROBE / self.aid / f"{self.aid}.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
+        assert "loaded:" in printed, f"the probe cell did not run: {nb.cells[-1].get('outputs')}"
+        assert "loaded: []" in printed, f"{self.aid}: the student's kernel loaded {printed.strip()}"
 
     @pytest.mark.slow
     def test_export_lists_every_student(self, graded):
