@@ -90,8 +90,8 @@ def nbgrader(course: Path, *args: str, db_url: str | None = None, check: bool = 
     return result
 
 
-RELEASE_ALL = """
-import json, sys
+# nbgrader's API on the course's nbgrader_config.py, as the Formgrader builds it: the start of a script run in the course.
+NBGRADER_API = """
 from nbgrader.apps import NbGrader
 from nbgrader.apps.api import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
@@ -100,6 +100,9 @@ app = NbGrader()
 app.load_cwd_config = True
 app.load_config_file()
 api = NbGraderAPI(coursedir=CourseDirectory(config=app.config), config=app.config)
+"""
+
+RELEASE_ALL = "import sys\n" + NBGRADER_API + """
 for aid in sys.argv[1:]:
     result = api.generate_assignment(aid, force=True, create=True)
     if not result["success"]:

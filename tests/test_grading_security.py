@@ -31,7 +31,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import copy_course, gradebook_scores, nbgrader
+from course import NBGRADER_API, copy_course, gradebook_scores, nbgrader
 from nncourse.instructor.course import venv_env
 from simclass import Submission, answer_cells, build_submission
 from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
@@ -329,18 +329,8 @@ def grade_runner(root: Path) -> str:
     return logs
 
 
-FORMGRADER = """
-import asyncio, json, sys
-from nbgrader.apps import NbGrader
-from nbgrader.apps.api import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-
 # What the Formgrader's autograde button does: the API call, in-process, inside a running event loop.
-app = NbGrader()
-app.load_cwd_config = True
-app.load_config_file()
-api = NbGraderAPI(coursedir=CourseDirectory(config=app.config), config=app.config)
-
+FORMGRADER = "import asyncio, json, sys\n" + NBGRADER_API + """
 
 async def main():
     for student in sys.argv[2:]:

@@ -51,10 +51,11 @@ class PipelineChecks:
             (root / "submitted" / PROBE / aid).mkdir(parents=True)
             nbformat.write(full, root / "submitted" / PROBE / aid / f"{aid}.ipynb")
             expected[PROBE] = expected["full_solution"]
-        with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what `nbgrader db student add` does
+        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        with Gradebook(db_url) as gb:  # what `nbgrader db student add` does
             gb.add_student(ABSENT)
         nbgrader(root, "autograde", aid, "--create", "--force")
-        return root, f"sqlite:///{root / 'gradebook.db'}", expected
+        return root, db_url, expected
 
     @pytest.mark.slow
     def test_release_contains_no_solution_or_hidden_test(self, graded):

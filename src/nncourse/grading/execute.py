@@ -351,7 +351,7 @@ class JudgedExecute(Execute):
                 judge.run_test(cell)
                 if gid in replay and not link.dead:
                     try:
-                        link.run_code(replay[gid], wait=self.timeout or 60)
+                        link.run_code(replay[gid], wait=self.timeout or None)  # None: the link's REPLY_WAIT
                     except KernelGone:
                         pass
                 continue
