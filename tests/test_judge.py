@@ -324,13 +324,48 @@ def test_the_time_limit_wakes_the_main_thread_while_other_threads_could_take_the
         with _time_limit(0.05):  # a block that ends in time is never interrupted later
             pass
         time.sleep(0.2)
-        with _time_limit(0.2):  # nested limits (a callback whose code calls the student back): each rings once
-            with pytest.raises(_Expired):
+        with _time_limit(0.2):  # nested limits (a callback whose code calls the student back): the outer
+            with pytest.raises(_Expired):  # one's end ends the inner one, then it waits a while to ring again
                 with _time_limit(5):
                     time.sleep(5)
             time.sleep(0.3)
     finally:
         stop.set()
+
+
+def test_a_time_limit_rings_again_when_its_first_signal_is_swallowed():
+    # Code of the tests that catches BaseException eats one _Expired; the limit must not end there.
+    import time
+
+    from nncourse.grading.judge import _Expired, _time_limit
+
+    start = time.monotonic()
+    with pytest.raises(_Expired):
+        with _time_limit(0.05):
+            try:
+                time.sleep(5)
+            except BaseException:
+                pass
+            time.sleep(5)
+    assert time.monotonic() - start < 3
+
+
+def test_a_time_limit_reaches_a_main_thread_that_blocked_sigalrm():
+    import signal
+    import time
+
+    from nncourse.grading.judge import _Expired, _time_limit
+
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        start = time.monotonic()
+        with pytest.raises(_Expired):
+            with _time_limit(0.05):
+                time.sleep(5)
+        assert time.monotonic() - start < 2
+        assert signal.SIGALRM in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # the mask is given back
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def test_a_students_generator_passed_to_a_reference_advances_as_in_one_kernel(kernel):

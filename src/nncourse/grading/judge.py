@@ -113,30 +113,43 @@ class _Expired(BaseException):
 
 
 class _Watchdog:
-    """One thread that sends SIGALRM to the main thread when the earliest armed deadline passes.
+    """One thread that sends SIGALRM to the main thread while an armed deadline has passed.
 
     The signal goes to the main thread itself (``pthread_kill``), not to the process: a process-wide
     SIGALRM may land on one of zmq's or TensorFlow's threads, and then a blocking call of the main
-    thread (a ``time.sleep`` a callback makes) is never woken up. One long-lived thread, not a timer
-    per callback: student code may call back into the tests thousands of times in one test."""
+    thread (a ``time.sleep`` a callback makes) is never woken up. It rings again every ``REPEAT``
+    seconds until the limit is disarmed, because one signal can be lost (code of the tests that
+    catches ``BaseException`` swallows it; CI once saw a 2 s limit let a 30 s sleep run out). One
+    long-lived thread, not a timer per callback: student code may call back thousands of times."""
+
+    REPEAT = 1.0
 
     def __init__(self):
         self._cond = threading.Condition()
-        self._deadlines: list[list] = []  # a stack: callbacks can nest
+        self._deadlines: list[list] = []  # [when, next ring]; a stack: callbacks can nest
         self._thread = None
 
-    def arm(self, seconds: float) -> None:
+    def arm(self, seconds: float) -> list:
+        when = time.monotonic() + seconds
+        entry = [when, when]
         with self._cond:
-            self._deadlines.append([time.monotonic() + seconds, False])  # [when, rung]
+            self._deadlines.append(entry)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="nncourse-judge-watchdog", daemon=True)
                 self._thread.start()
             self._cond.notify()
+        return entry
 
-    def disarm(self) -> None:
+    def disarm(self, entry: list) -> None:
         with self._cond:
-            self._deadlines.pop()
+            self._deadlines = [e for e in self._deadlines if e is not entry]
             self._cond.notify()
+
+    def expired(self) -> bool:
+        """Whether some armed limit has run out (an inner limit also ends when an outer one does)."""
+        now = time.monotonic()
+        with self._cond:
+            return any(entry[0] <= now for entry in self._deadlines)
 
     def _run(self):
         import signal
@@ -144,44 +157,55 @@ class _Watchdog:
         main = threading.main_thread().ident
         with self._cond:
             while True:
-                waiting = [entry for entry in self._deadlines if not entry[1]]
-                if not waiting:
+                if not self._deadlines:
                     self._cond.wait()
                     continue
-                first = min(waiting, key=lambda entry: entry[0])
-                left = first[0] - time.monotonic()
+                first = min(self._deadlines, key=lambda entry: entry[1])
+                left = first[1] - time.monotonic()
                 if left > 0:
                     self._cond.wait(left)
                     continue
-                first[1] = True  # once: a second signal could land in the finally clause that disarms
+                first[1] = time.monotonic() + self.REPEAT
                 signal.pthread_kill(main, signal.SIGALRM)
 
 
 _WATCHDOG = _Watchdog()
 
 
-@contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the judge's main thread (where Python runs signal handlers) after ``seconds``."""
-    import signal
+class _time_limit:
+    """Interrupt the judge's main thread (where Python runs signal handlers) after ``seconds``.
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
-        yield
-        return
-    state = {"active": True}
+    Off the main thread no signal can reach the code, so there the block runs without a limit."""
 
-    def expire(signum, frame):
-        if state["active"]:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.entry = None
+
+    def __enter__(self):
+        import signal
+
+        if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_kill"):
+            return self
+        self.previous = signal.signal(signal.SIGALRM, self._expire)
+        # A SIGALRM blocked in this thread (by a library, or a parent's mask inherited) would never arrive.
+        self.mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+        self.entry = _WATCHDOG.arm(max(0.01, self.seconds))
+        return self
+
+    def __exit__(self, *exc_info):
+        import signal
+
+        if self.entry is None:
+            return False
+        entry, self.entry = self.entry, None  # a signal still on its way now changes nothing
+        _WATCHDOG.disarm(entry)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+        signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+    def _expire(self, signum, frame):
+        if self.entry is not None and _WATCHDOG.expired():
             raise _Expired("the test's time ran out during a call of the student's code into the tests")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    _WATCHDOG.arm(max(0.01, seconds))
-    try:
-        yield
-    finally:
-        state["active"] = False  # a signal still on its way now changes nothing
-        _WATCHDOG.disarm()
-        signal.signal(signal.SIGALRM, previous)
 
 
 READABLE_DUNDERS = frozenset({"__name__", "__qualname__", "__doc__", "__module__"})
