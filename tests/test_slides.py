@@ -215,6 +215,24 @@ def test_command_line_builds_the_given_notebook(tmp_path, monkeypatch, capsys):
     assert "(4 slides)" in capsys.readouterr().out
 
 
+def test_the_slides_folder_is_in_a_clone_and_says_how_decks_get_there(tmp_path, monkeypatch):
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "slides"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert tracked == ["slides/README.md"], "slides/ holds its README only; the decks are built"
+    text = (ROOT / "slides" / "README.md").read_text()
+    assert "make slides" in text and "index.html" in text and "student-edition" in text
+    ignored = subprocess.run(["git", "check-ignore", "slides/01_x.html", "slides/_build/reveal.js"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.split()
+    assert ignored == ["slides/01_x.html", "slides/_build/reveal.js"]
+    out = tmp_path / "slides"  # building into the folder keeps its README
+    out.mkdir()
+    (out / "README.md").write_text(text)
+    monkeypatch.chdir(ROOT)
+    assert slides.main(["--out", str(out), str(demo_notebook(tmp_path / "src"))]) == 0
+    assert (out / "README.md").read_text() == text and (out / "01_demo.html").is_file()
+
+
 def test_build_refuses_a_deck_with_a_missing_picture(tmp_path):
     nb = new_notebook(cells=[cell("md", "# T\n![x](nowhere.png)", "slide")])
     nbformat.write(nb, tmp_path / "broken.ipynb")
