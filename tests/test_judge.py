@@ -136,8 +136,35 @@ def test_callbacks_cannot_reach_private_attributes(kernel):
 
 def test_in_place_changes_to_arguments_are_seen_as_in_stock_nbgrader(kernel):
     student(kernel, "def scale(theta):\n    theta *= 2\n    return theta\ndef grow(xs):\n    xs.append(1)\n")
-    assert not errors(judged(kernel, "import numpy as np\nt = np.ones(2)\nscale(t)\nassert (t == 2).all()\n"
-                                     "xs = []\ngrow(xs)\nassert xs == [1]"))
+    # A check that the argument is left alone sees the change ...
+    outputs = judged(kernel, "import numpy as np\nt = np.ones(2)\nscale(t)\nassert (t == 1).all(), 'changed t'")
+    assert errors(outputs) and errors(outputs)[0]["evalue"] == "changed t"
+    # ... and a test of a function meant to change its argument marks those calls.
+    assert not errors(judged(kernel, "import numpy as np\nfrom nncourse.checks import changes_in_place\n"
+                                     "t = np.ones(2)\nxs = []\nwith changes_in_place(globals()):\n    scale(t)\n"
+                                     "    grow(xs)\nassert (t == 2).all() and xs == [1]"))
+
+
+def test_an_answer_cannot_steer_a_test_by_changing_what_the_test_passed_it(kernel):
+    # Red team, 2026-12-04: a "stratified" split that zeroed the labels it was given passed the tests that count
+    # classes in those labels; zeroed targets made every later reference error 0 (regularisation: 10 of 18).
+    student(kernel, "import numpy as np\ndef split(labels):\n    labels[...] = 0\n    return [np.arange(len(labels))]\n"
+                    "def honest_scale(theta):\n    theta *= 2\n    return theta.sum()\n")
+    steered = ("import numpy as np\nlabels = np.array([0, 1, 1, 0])\nparts = split(labels)\n"
+               "assert len(np.unique(labels[parts[0]])) == 1, 'the part mixes classes'")
+    outputs = judged(kernel, steered)
+    assert errors(outputs) and errors(outputs)[0]["evalue"] == "the part mixes classes"
+    assert "when it ran again with its arrays left as it made them" in outputs[0]["text"]
+    # Data of the setup or of an earlier test gets its contents back, whatever the test's verdict.
+    judge = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
+    judge.run_setup("import numpy as np\ntargets = np.array([3, 1, 2, 0])")
+    first = nbformat.v4.new_code_cell("split(targets)\nassert False")
+    judge.run_test(first)
+    later = nbformat.v4.new_code_cell("assert targets.tolist() == [3, 1, 2, 0], targets.tolist()")
+    judge.run_test(later)
+    assert not errors(later.outputs), errors(later.outputs)
+    # Honest code that changes its argument keeps a pass that does not depend on the change.
+    assert not errors(judged(kernel, "import numpy as np\nt = np.ones(3)\nassert honest_scale(t) == 6"))
 
 
 def test_student_exceptions_keep_their_builtin_type(kernel):
@@ -201,6 +228,34 @@ _agent._run = _forged
                              "with swapped(globals(), helper=ref):\n    pass\nassert solution(2) == 4")
     assert errors(outputs)
     student(kernel, "_agent._run = _original\n")
+
+
+@pytest.mark.parametrize("refused", ["swap_in", "swap_out"])
+def test_a_kernel_that_refuses_a_swap_cannot_leave_the_references_answering_for_it(kernel, refused):
+    # Red team, 2026-12-04: the kernel refused swap_in after the judge had put the references in its own namespace,
+    # and every later test of the notebook graded the instructor's functions (backprop: 17 of 20 for one part).
+    student(kernel, f"""
+def answer(x):
+    return -1
+_agent = _nncourse_agent
+_original = _agent._run
+def _refusing(request):
+    if request.get("op") == {refused!r}:
+        raise RuntimeError("refused")
+    return _original(request)
+_agent._run = _refusing
+""")
+    try:
+        judge = Judge(kernel, student_owned=set(), workdir=".", log=LOG)
+        swapping = nbformat.v4.new_code_cell("from nncourse.checks import swapped\n"
+                                             "with swapped(globals(), answer=lambda x: x * 2):\n    assert answer(2) == 4")
+        judge.run_test(swapping)
+        assert errors(swapping.outputs), "the refusal should fail the test that swapped"
+        later = nbformat.v4.new_code_cell("assert answer(2) == 4")
+        judge.run_test(later)
+        assert errors(later.outputs), "a later test was answered by the reference, not the student's function"
+    finally:
+        student(kernel, "_agent._run = _original\n")
 
 
 def test_a_timeout_in_student_code_fails_the_test_and_the_kernel_goes_on(kernel):
@@ -348,6 +403,26 @@ def test_a_time_limit_rings_again_when_its_first_signal_is_swallowed():
                 pass
             time.sleep(5)
     assert time.monotonic() - start < 3
+
+
+def test_the_kernels_timer_ends_a_callback_when_no_python_thread_rings(monkeypatch):
+    # CI twice saw a 2 s limit let a 30 s callback sleep on with the watchdog thread armed: the kernel's own timer,
+    # aimed at the main thread, must end it by itself.
+    import sys
+    import time
+
+    from nncourse.grading import judge as judge_module
+
+    if sys.platform != "linux":
+        pytest.skip("POSIX timers aimed at a thread are Linux's")
+    silent = judge_module._Watchdog()
+    monkeypatch.setattr(silent, "_run", lambda: None)  # its thread starts and ends at once: it never rings
+    monkeypatch.setattr(judge_module, "_WATCHDOG", silent)
+    start = time.monotonic()
+    with pytest.raises(judge_module._Expired):
+        with judge_module._time_limit(0.05):
+            time.sleep(5)
+    assert time.monotonic() - start < 2
 
 
 def test_a_time_limit_reaches_a_main_thread_that_blocked_sigalrm():

@@ -81,22 +81,50 @@ class swapped:
         self.saved: dict = {}
 
     def __enter__(self):
+        judge = self.namespace.get("__nncourse_judge__")
+        # The kernel first: when its code refuses the swap, this namespace is left as it was. (A red team's kernel
+        # refused it after the references were in, and every later test then graded the references: 17 of 20.)
+        self._token = judge.swap_in(self.replacements) if judge is not None else None
         for name, value in self.replacements.items():
             self.saved[name] = self.namespace.get(name, self._MISSING)
             self.namespace[name] = value
-        judge = self.namespace.get("__nncourse_judge__")
-        self._token = judge.swap_in(self.replacements) if judge is not None else None
         return self
 
     def __exit__(self, *exc):
         judge = self.namespace.get("__nncourse_judge__")
-        if judge is not None and self._token is not None:
-            judge.swap_out(self._token)
-        for name, value in self.saved.items():
-            if value is self._MISSING:
-                self.namespace.pop(name, None)
-            else:
-                self.namespace[name] = value
+        try:
+            if judge is not None and self._token is not None:
+                judge.swap_out(self._token)
+        finally:  # whatever the kernel answers
+            for name, value in self.saved.items():
+                if value is self._MISSING:
+                    self.namespace.pop(name, None)
+                else:
+                    self.namespace[name] = value
+        return False
+
+
+class changes_in_place:
+    """Mark the calls of a test that check a function meant to change its argument in place.
+
+    ``with changes_in_place(globals()): normalise_(x)``, then check ``x``. In a judged test cell a student's
+    in-place changes are written back into the test's arrays, lists and dicts, as in stock nbgrader, but a test
+    that passes only while they are is run again without them and must pass again (otherwise an answer could
+    zero the data the test later builds its reference from). Inside this block the change is the answer and is
+    kept. In the student's own Validate it does nothing.
+    """
+
+    def __init__(self, namespace: dict):
+        self.judge = namespace.get("__nncourse_judge__")
+
+    def __enter__(self):
+        if self.judge is not None:
+            self._before, self.judge.link.trust_changes = self.judge.link.trust_changes, True
+        return self
+
+    def __exit__(self, *exc):
+        if self.judge is not None:
+            self.judge.link.trust_changes = self._before
         return False
 
 

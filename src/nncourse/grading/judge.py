@@ -129,9 +129,10 @@ class _Watchdog:
         self._deadlines: list[list] = []  # [when, next ring]; a stack: callbacks can nest
         self._thread = None
 
-    def arm(self, seconds: float) -> list:
+    def arm(self, seconds: float, late: float = 0.0) -> list:
+        """Ring once ``seconds`` have passed (``late`` seconds after, when a kernel timer rings first)."""
         when = time.monotonic() + seconds
-        entry = [when, when]
+        entry = [when, when + late]
         with self._cond:
             self._deadlines.append(entry)
             if self._thread is None or not self._thread.is_alive():
@@ -172,6 +173,57 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+class _MainThreadTimer:
+    """A POSIX timer of the kernel that sends SIGALRM to the main thread itself, then again every ``repeat`` s.
+
+    The Linux kernel delivers it (``timer_create`` with ``SIGEV_THREAD_ID``), so it needs no Python thread to wake
+    up in time: CI twice saw a 2 s limit let a 30 s callback sleep on, with the watchdog thread armed. The
+    watchdog still rings too; where this timer cannot be made (not Linux, no ``timer_create``), it alone does."""
+
+    CLOCK_MONOTONIC, SIGEV_THREAD_ID = 1, 4
+
+    def __init__(self, seconds: float, repeat: float):
+        import ctypes
+        import signal
+
+        self._id = None
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            create, settime, self._delete = libc.timer_create, libc.timer_settime, libc.timer_delete
+        except (OSError, AttributeError):
+            return
+
+        class SigEvent(ctypes.Structure):  # struct sigevent on Linux: 64 bytes, the thread id first in its union
+            _fields_ = [("value", ctypes.c_void_p), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
+                        ("tid", ctypes.c_int), ("pad", ctypes.c_int * 11)]
+
+        class TimeSpec(ctypes.Structure):
+            _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+
+        class ITimerSpec(ctypes.Structure):
+            _fields_ = [("interval", TimeSpec), ("value", TimeSpec)]
+
+        def spec(t: float) -> TimeSpec:
+            return TimeSpec(int(t), int((t - int(t)) * 1e9))
+
+        event = SigEvent(None, signal.SIGALRM, self.SIGEV_THREAD_ID, threading.main_thread().native_id)
+        timer = ctypes.c_void_p()
+        create.argtypes = [ctypes.c_int, ctypes.POINTER(SigEvent), ctypes.POINTER(ctypes.c_void_p)]
+        if create(self.CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(timer)) != 0:
+            return
+        self._delete.argtypes = [ctypes.c_void_p]
+        settime.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(ITimerSpec), ctypes.c_void_p]
+        if settime(timer, 0, ctypes.byref(ITimerSpec(spec(repeat), spec(max(seconds, 1e-3)))), None) != 0:
+            self._delete(timer)
+            return
+        self._id = timer
+
+    def cancel(self) -> None:
+        if self._id is not None:
+            timer, self._id = self._id, None
+            self._delete(timer)
+
+
 class _time_limit:
     """Interrupt the judge's main thread (where Python runs signal handlers) after ``seconds``.
 
@@ -189,7 +241,9 @@ class _time_limit:
         self.previous = signal.signal(signal.SIGALRM, self._expire)
         # A SIGALRM blocked in this thread (by a library, or a parent's mask inherited) would never arrive.
         self.mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
-        self.entry = _WATCHDOG.arm(max(0.01, self.seconds))
+        self.timer = _MainThreadTimer(max(0.01, self.seconds), _Watchdog.REPEAT) if sys.platform == "linux" else None
+        # With a kernel timer the watchdog is the fallback: half a second later, so the two seldom ring together.
+        self.entry = _WATCHDOG.arm(max(0.01, self.seconds), 0.5 if self.timer is not None and self.timer._id else 0.0)
         return self
 
     def __exit__(self, *exc_info):
@@ -198,6 +252,8 @@ class _time_limit:
         if self.entry is None:
             return False
         entry, self.entry = self.entry, None  # a signal still on its way now changes nothing
+        if self.timer is not None:
+            self.timer.cancel()
         _WATCHDOG.disarm(entry)
         signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
         signal.signal(signal.SIGALRM, self.previous)
@@ -432,6 +488,9 @@ class KernelLink:
         self.class_cache: dict[tuple, type | None] = {}
         self._reading_name = False
         self.sealed: str | None = None  # why no request may reach the kernel right now
+        self.changed_arguments: list[tuple[object, object]] = []  # (argument, what it held before a student's call)
+        self.keep_arguments = False
+        self.trust_changes = False
 
     def ready(self, timeout: float = 60) -> None:
         """Wait until this client is connected to the live kernel (see ``handshake``)."""
@@ -691,9 +750,55 @@ class KernelLink:
                               "args": [self.enc(a) for a in args],
                               "kwargs": {str(k): self.enc(v) for k, v in kwargs.items()}})
         value = self._value(reply)
-        # Arguments the student's code changed in place get the new contents, as stock nbgrader would see.
-        wire.write_back((args, kwargs), reply.get("changed", []), self.dec)
+        self._write_back(args, kwargs, reply.get("changed", []))
         return value
+
+    def _write_back(self, args, kwargs, changed) -> None:
+        """Arguments the student's code changed in place get the new contents, as stock nbgrader would see.
+
+        What they held before is kept (``changed_arguments``) so that the judge can give it back after the test:
+        a test that reads such an array again must not be steered by it (see ``Judge.run_test``). With
+        ``keep_arguments`` set, only generators are written back: arrays, lists and dicts stay as the test made them.
+        """
+        if not isinstance(changed, list):
+            return
+        items = [item for item in changed[:256] if isinstance(item, list) and len(item) == 2]
+        kept = []
+        for item in items:
+            key = item[0]
+            original = args[key] if type(key) is int and 0 <= key < len(args) else \
+                kwargs.get(key) if isinstance(key, str) else None
+            if original is None:
+                continue
+            if _is_generator(original):
+                kept.append(item)
+            elif self.trust_changes:  # nncourse.checks.changes_in_place: the change is the answer
+                kept.append(item)
+            elif not self.keep_arguments:
+                if type(original) in (list, dict) or getattr(original, "flags", None) is not None:
+                    try:
+                        self.changed_arguments.append((original, copy.deepcopy(original)))
+                    except Exception:  # an object that cannot be copied is not written back either
+                        continue
+                kept.append(item)
+        wire.write_back((args, kwargs), kept, self.dec)
+
+    def give_back_arguments(self) -> None:
+        """Return every argument written back since the last call to what it held before the student's call."""
+        for original, saved in reversed(self.changed_arguments):
+            try:
+                if type(original) is list:
+                    original[:] = saved
+                elif type(original) is dict:
+                    original.clear()
+                    original.update(saved)
+                else:
+                    import numpy as np
+
+                    np.copyto(original, saved, casting="unsafe")
+            except Exception:
+                continue
+        self.changed_arguments = []
 
     def get_name(self, name: str):
         """The student's value of a name; KeyError if the kernel has none."""
@@ -910,6 +1015,34 @@ class Judge:
 
     # ---- test cells
     def run_test(self, cell) -> None:
+        """Run a test cell; a pass that needed the student's in-place changes of its arguments must pass without.
+
+        The judge writes a student's in-place changes back into the test's arrays, lists and dicts, as stock
+        nbgrader would show them (a check that an argument is left alone sees the change). A test that reads them
+        again could then be steered: answers that zeroed the labels and targets they were given scored 10 of 18
+        (red team, 2026-12-04). So those arguments get their contents back after every test, and a test that
+        passed while any was changed runs again with nothing written back: it counts only if it passes again.
+        A test of a function that is meant to change its argument says so with ``nncourse.checks.changes_in_place``.
+        """
+        link = self.link
+        link.changed_arguments, link.keep_arguments, link.trust_changes = [], False, False
+        self._run_test_once(cell)
+        changed = bool(link.changed_arguments)
+        link.give_back_arguments()
+        if not changed or link.dead or any(o.get("output_type") == "error" for o in cell.outputs):
+            return
+        link.keep_arguments = True
+        try:
+            self._run_test_once(cell)
+        finally:
+            link.keep_arguments = False
+            link.give_back_arguments()
+        if any(o.get("output_type") == "error" for o in cell.outputs):
+            cell.outputs.insert(0, new_output("stream", name="stdout", text=(
+                "Your code changed, in place, arrays that this test gave it. The test passed like that, but when it "
+                "ran again with its arrays left as it made them, it failed:\n")))
+
+    def _run_test_once(self, cell) -> None:
         cell.outputs = []
         cell.execution_count = None
         self.link.outputs = cell.outputs
@@ -1069,6 +1202,11 @@ class _CellWriter(io.TextIOBase):
 def _quiet():
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         yield
+
+
+def _is_generator(value) -> bool:
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.random.Generator)
 
 
 def error_output(exc: BaseException):
