@@ -102,7 +102,8 @@ _offline_math(c)
 # capped); the test cells, hidden tests included, run in the judge inside this trusted process,
 # which never executes student code and receives only data from the kernel. This applies to
 # `nbgrader autograde`, the Formgrader's autograde button and `make grade`; Validate is unaffected.
-# Limits: c.JudgedExecute.timeout (per cell), c.SandboxedKernelManager.memory_mb / cpu_seconds.
+# Limits: c.JudgedExecute.timeout (per cell), c.JudgedExecute.notebook_seconds (the student's cells of one notebook
+# together), c.SandboxedKernelManager.memory_mb / cpu_seconds / disk_mb.
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
@@ -124,6 +125,7 @@ c.Autograde.sanitize_preprocessors = [ClearOutput, RepairCells, DeduplicateIds, 
 c.Autograde.autograde_preprocessors = [JudgedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 c.JudgedExecute.timeout = 60
+c.JudgedExecute.notebook_seconds = 900
 
 # While one notebook runs, the next one's sandboxed kernel starts in an empty private slot
 # (at most one ahead; stopped when the run ends), and the judge imports the tests' modules
@@ -140,6 +142,7 @@ from nncourse.grading.harden import install as _harden_nbgrader  # noqa: E402
 _harden_nbgrader()
 c.SandboxedKernelManager.memory_mb = 4096
 c.SandboxedKernelManager.cpu_seconds = 600
+c.SandboxedKernelManager.disk_mb = 2048
 
 # Ask alembic for the gradebook's schema head once per process, not at every gradebook opening.
 from nncourse.grading import cache_alembic_version  # noqa: E402

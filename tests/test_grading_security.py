@@ -33,6 +33,7 @@ import pytest
 
 from course import NBGRADER_API, copy_course, gradebook_scores, nbgrader
 from nncourse.instructor.course import venv_env
+from nncourse.grading.preprocessors import notice_reasons
 from simclass import Submission, answer_cells, build_submission
 from simclass import test_points as points_per_test  # aliased: pytest would collect test_points
 
@@ -631,6 +632,37 @@ class TestRegrading:
         assert "the predicted rate should be below 1" in html
         result = run_grade(root, "--force")
         assert "graded now: 2" in result.stdout
+
+
+class TestTimeBudget:
+    """Added cells that each sleep just under the cell timeout cannot hold the class's grading for hours."""
+
+    @pytest.mark.slow
+    def test_the_students_cells_share_one_budget_and_the_tests_still_run(self, tmp_path):
+        # Red team, 2026-12-04: three added `time.sleep(50)` cells took 153 s of plain `nbgrader autograde` for one
+        # student, unflagged; a thousand would take 14 h, and every student after them waits.
+        root = copy_course(tmp_path / "course", [AID])
+        with open(root / "nbgrader_config.py", "a") as fh:
+            fh.write("\nc.JudgedExecute.notebook_seconds = 3\n")
+        nbgrader(root, "generate_assignment", AID, "--force")
+        write_notebook(root, "honest", submission(root))
+        stalling = submission(root)
+        last = next(i for i, c in enumerate(stalling.cells) if _gid(c) == "gd_rates")
+        stalling.cells.insert(last, nbformat.v4.new_code_cell("import time\ntime.sleep(5)"))
+        write_notebook(root, "stalling", stalling)
+        run(root, "-m", "nbgrader", "autograde", AID, "--create", "--force")
+        points = points_per_test(_notebooks(root, AID)[0])
+        assert gradebook_scores(f"sqlite:///{root / 'gradebook.db'}", AID) == {
+            "honest": sum(points.values()), "stalling": sum(points.values()) - points["test_gd_rates"]}
+        graded = nbformat.read(root / "autograded" / "stalling" / AID / f"{AID}.ipynb", as_version=4)
+        assert any("they may take in all" in r for r in notice_reasons(graded))
+        answer = next(c for c in graded.cells if _gid(c) == "gd_rates")
+        assert answer.outputs[0]["ename"] == "TimeoutError"  # not run
+        test = next(c for c in graded.cells if _gid(c) == "test_gd_rates")
+        assert any(o.get("output_type") == "error" for o in test.outputs)  # run, and failed without the answer
+        table = run_grade(root, "--force").stdout  # `make grade` flags the student in its table
+        row = next(line for line in table.splitlines() if "stalling" in line and "they may take in all" in line)
+        assert str(int(sum(points.values()) - points["test_gd_rates"])) in row
 
 
 class TestResume:

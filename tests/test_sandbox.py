@@ -226,9 +226,64 @@ def test_the_memory_cap_holds_for_all_the_kernels_processes_together(tmp_path):
         with pytest.raises(DeadKernelError):
             NotebookClient(nb, km=km, timeout=50).execute()
         assert time.monotonic() - start < 40, "the kernel was not stopped when its processes passed the cap"
-        assert km.stopped_for_memory and "over the cap of 600 MiB" in km.stopped_for_memory
+        assert km.stopped_by_watch and "over the cap of 600 MiB" in km.stopped_by_watch
     finally:
         km.stop(now=True)
+
+
+def _stopped_writer(tmp_path, code: str, **caps):
+    """Run ``code`` in a sandboxed kernel with ``caps``; (seconds until it was stopped, the watch's reason)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    km = SandboxedKernelManager(kernel_name="python3", workdir=str(tmp_path), **caps)
+    start = time.monotonic()
+    try:
+        with pytest.raises(DeadKernelError):
+            NotebookClient(nb, km=km, timeout=50).execute()
+        return time.monotonic() - start, km.stopped_by_watch
+    finally:
+        km.stop(now=True)
+
+
+def test_a_kernel_that_fills_the_disk_is_stopped(tmp_path):
+    # Red team, 2026-12-04: one cell wrote 2 GiB in 8 s into the kernel's /tmp, a host folder; a full disk would
+    # fail every other student's gradebook write. Files of 20 MiB each, so no single one meets RLIMIT_FSIZE.
+    fill = ("import os, time\nblock = os.urandom(2**20)\n"
+            "for i in range(100):\n    with open(f'/tmp/fill{i}', 'wb') as fh:\n        fh.write(block * 20)\n"
+            "time.sleep(60)\n")
+    took, reason = _stopped_writer(tmp_path, fill, disk_mb=200)
+    assert took < 40 and reason and "files held" in reason and "over the cap of 200 MiB" in reason
+
+
+def test_a_kernel_that_makes_too_many_files_is_stopped(tmp_path, monkeypatch):
+    from nncourse.grading.sandbox import MemoryWatch
+
+    monkeypatch.setattr(MemoryWatch, "MAX_ENTRIES", 2000)  # the watch runs in this process
+    many = ("import os, time\nos.makedirs('/tmp/many')\n"
+            "for i in range(5000):\n    open(f'/tmp/many/{i}', 'w').close()\ntime.sleep(60)\n")
+    took, reason = _stopped_writer(tmp_path, many, disk_mb=2048)
+    assert took < 40 and reason and "2,000 entries" in reason
+
+
+def test_one_file_over_half_the_disk_cap_fails_and_the_kernel_goes_on(tmp_path):
+    from nbclient import NotebookClient
+
+    from nncourse.grading.sandbox import SandboxedKernelManager
+
+    code = ("import os\ntry:\n    open('/tmp/big', 'wb').write(b'x' * (150 * 2**20))\n"
+            "except OSError as exc:\n    print('refused:', exc.strerror, os.path.getsize('/tmp/big') // 2**20)\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code), nbformat.v4.new_code_cell("print('alive')")])
+    km = SandboxedKernelManager(kernel_name="python3", workdir=str(tmp_path), disk_mb=200)
+    try:
+        NotebookClient(nb, km=km, timeout=50).execute()
+    finally:
+        km.stop(now=True)
+    printed = ["".join(o.get("text", "") for o in cell.outputs).strip() for cell in nb.cells]
+    assert printed == ["refused: File too large 100", "alive"] and km.stopped_by_watch is None
 
 
 def test_an_honest_kernel_is_not_stopped_by_the_memory_watch(tmp_path):

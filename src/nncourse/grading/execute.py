@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -240,6 +241,11 @@ class JudgedExecute(Execute):
 
     judge_memory_mb = Integer(8192, help="Data limit (RLIMIT_DATA) of the grading process that hosts the judge, "
                                          "in MiB; 0 leaves it alone.").tag(config=True)
+    notebook_seconds = Integer(900, help="Wall-clock budget of the student's own cells of one notebook, in "
+                                         "seconds, summed over the cells: once it is spent, the student's later "
+                                         "cells are not run (the tests still are, each within its timeout), and "
+                                         "the feedback says so. 0: no budget.").tag(
+        config=True)
 
     def __init__(self, *args, **kwargs):
         check_sandbox_available()
@@ -309,8 +315,10 @@ class JudgedExecute(Execute):
                 judge = Judge(link, student_owned=owned, workdir=workdir, log=self.log,
                               test_names=names_bound_by_cells(trusted.tests.values()))
                 self._run_cells(judge, link, trusted, order)
+                if self._out_of_time:
+                    add_notice(self.nb, [self._out_of_time])
                 if link.dead:  # shown at the top of the feedback, and read by `make grade`'s summary
-                    memory = getattr(self.km, "stopped_for_memory", None)
+                    memory = getattr(self.km, "stopped_by_watch", None)
                     add_notice(self.nb, [f"{memory}; the tests after that point scored 0" if memory else
                                          self.resources.get("nncourse_dead", "the student kernel died or stopped "
                                                             "answering; the tests after that point scored 0")])
@@ -340,6 +348,10 @@ class JudgedExecute(Execute):
                 judge.run_setup(trusted.setup[setup_queue.pop(0)])
 
         replay = self._visible_replays(trusted)
+        # Each cell has its timeout, but a student may add cells: a thousand that each sleep just under it would hold
+        # the class's grading for hours (red team, 2026-12-04). The tests are the instructor's, so they still run.
+        self._out_of_time = None
+        spent = 0.0
         for index, cell in enumerate(self.nb.cells):
             gid = _grade_id(cell)
             if gid in trusted.tests and cell.cell_type == "code":
@@ -360,6 +372,13 @@ class JudgedExecute(Execute):
             if link.dead:
                 cell.outputs = [_error("KernelGone", "the student kernel had stopped before this cell ran")]
                 continue
+            if 0 < self.notebook_seconds < spent:
+                self._out_of_time = self._out_of_time or (
+                    f"the student's cells ran for more than the {self.notebook_seconds} s they may take in all; "
+                    f"from cell {index + 1} on they were not run")
+                cell.outputs = [_error("TimeoutError", self._out_of_time)]
+                continue
+            started = time.monotonic()
             try:
                 self.preprocess_cell(cell, self.resources, index)
             except DeadKernelError:
@@ -368,6 +387,8 @@ class JudgedExecute(Execute):
                 self.resources["nncourse_dead"] = (f"the student kernel died while running cell {index + 1}; "
                                                    "the tests after it scored 0")
                 continue
+            finally:
+                spent += time.monotonic() - started
             link.names.clear()
             if gid in trusted.setup and gid in setup_queue and not order:
                 setup_queue.remove(gid)  # no instructor source to order by: run it where it stands

@@ -159,7 +159,8 @@ def _write_identity(etc: Path, home: Path) -> None:
 
 
 def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memory_mb: int, cpu_seconds: int,
-                    env: dict[str, str], extra_ro: list[Path] = (), cwd: Path | None = None) -> list[str]:
+                    env: dict[str, str], extra_ro: list[Path] = (), cwd: Path | None = None,
+                    disk_mb: int = 0) -> list[str]:
     """The bubblewrap + prlimit command line that wraps ``kernel_cmd``.
 
     ``scratch`` holds ``conn/`` (connection file and ipc sockets, same path on both sides),
@@ -207,7 +208,8 @@ def sandbox_command(kernel_cmd: list[str], *, workdir: Path, scratch: Path, memo
         args += ["--setenv", name, value]
     args.append("--")
     prlimit = shutil.which("prlimit") or "/usr/bin/prlimit"
-    limits = [prlimit, f"--data={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}", "--"]
+    limits = [prlimit, f"--data={memory_mb * 1024 * 1024}", f"--cpu={cpu_seconds}",
+              *([f"--fsize={disk_mb * 1024 * 1024 // 2}"] if disk_mb > 0 else []), "--"]  # one file: half the cap
     return args + limits + kernel_cmd
 
 
@@ -249,33 +251,77 @@ def tree_memory_bytes(pid: int) -> int:
     return total
 
 
+def folder_usage(root: Path, max_entries: int) -> tuple[int, int]:
+    """(bytes on disk, entries) under ``root``, without following symlinks; stops counting past ``max_entries``."""
+    used, entries, todo = 0, 0, [str(root)]
+    while todo and entries <= max_entries:
+        try:
+            with os.scandir(todo.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    used += info.st_blocks * 512  # what the disk holds: a sparse file costs what it wrote
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+        except OSError:
+            continue
+    return used, entries
+
+
 class MemoryWatch:
-    """Kill a sandbox whose processes together use more than ``limit_mb``.
+    """Kill a sandbox whose processes together use more than ``limit_mb``, or whose files more than ``disk_mb``.
 
     RLIMIT_DATA caps each process; a kernel that forks could otherwise hold the cap many times
-    over (red team, round 3). Polled every ``interval`` seconds from a thread of the grader.
+    over (red team, round 3). Its writable folders (HOME, /tmp, the working copy) are host folders
+    under the scratch folder: without a cap, one cell wrote 2 GiB in 8 s, and a full disk fails
+    every other student's gradebook write (red team, 2026-12-04). Polled every ``interval`` seconds
+    from a thread of the grader (the files every fourth time); RLIMIT_FSIZE (half the cap) bounds one
+    file between polls.
     """
 
-    def __init__(self, pid: int, limit_mb: int, log, interval: float = 0.25):
+    MAX_ENTRIES = 100_000  # files and folders: a tree of tiny files fills a disk's inodes instead
+
+    def __init__(self, pid: int, limit_mb: int, log, interval: float = 0.25, scratch: Path | None = None,
+                 disk_mb: int = 0):
         self.pid, self.limit, self.log, self.interval = pid, limit_mb * 1024 * 1024, log, interval
-        self.exceeded: int | None = None  # bytes in use when the sandbox was stopped
+        self.scratch, self.disk_limit = scratch, disk_mb * 1024 * 1024
+        self.exceeded: int | None = None  # bytes in use when the sandbox was stopped for memory
+        self.disk_exceeded: str | None = None  # what its files held when it was stopped for them
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="nncourse-memory-watch", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        polls = 0
         while not self._stop.wait(self.interval):
-            used = tree_memory_bytes(self.pid)
-            if used > self.limit:
+            polls += 1
+            used = tree_memory_bytes(self.pid) if self.limit > 0 else 0
+            if used > self.limit > 0:
                 self.exceeded = used
-                for p in reversed(process_tree(self.pid)):
-                    try:
-                        os.kill(p, signal.SIGKILL)
-                    except OSError:
-                        pass
+                self._kill()
                 self.log.warning("sandbox: the kernel's processes used %d MiB together, over the cap of %d MiB; "
                                  "the kernel was stopped", used // 2**20, self.limit // 2**20)
                 return
+            if self.scratch is not None and self.disk_limit > 0 and polls % 4 == 1:
+                on_disk, entries = folder_usage(self.scratch, self.MAX_ENTRIES)
+                if on_disk > self.disk_limit or entries > self.MAX_ENTRIES:
+                    self.disk_exceeded = (f"{on_disk // 2**20} MiB in {entries:,}{'+' if entries > self.MAX_ENTRIES else ''} "
+                                          f"files and folders")
+                    self._kill()
+                    self.log.warning("sandbox: the kernel's files held %s, over the cap of %d MiB or %d entries; "
+                                     "the kernel was stopped", self.disk_exceeded, self.disk_limit // 2**20,
+                                     self.MAX_ENTRIES)
+                    return
+
+    def _kill(self) -> None:
+        for p in reversed(process_tree(self.pid)):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         self._stop.set()
@@ -313,6 +359,10 @@ class SandboxedKernelManager(AsyncKernelManager):
                                    "the sum over all the kernel's processes (watched; 0 turns the watch off).").tag(
         config=True)
     cpu_seconds = Integer(600, help="CPU-time cap of a grading kernel in seconds (RLIMIT_CPU).").tag(config=True)
+    disk_mb = Integer(2048, help="Cap in MiB on what a grading kernel's files (its working copy, HOME and /tmp) "
+                                 "hold together (watched: the kernel is stopped), with at most 100,000 files and "
+                                 "folders; one file may reach half of it (RLIMIT_FSIZE: a larger write fails with "
+                                 "'File too large' and the kernel goes on). 0 turns both off.").tag(config=True)
     workdir = Unicode("", help="The student's folder; the kernel works in a fresh copy of its regular files.").tag(
         config=True)
     slot_root = Unicode("", help="Start the kernel before its student is known: a private, empty folder is "
@@ -387,17 +437,21 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         process = getattr(self.provisioner, "process", None)
-        if process is not None and os.environ.get(OPT_OUT) != "1" and self.memory_mb > 0:
-            self.memory_watch = MemoryWatch(process.pid, self.memory_mb, self.log)
+        if process is not None and os.environ.get(OPT_OUT) != "1" and (self.memory_mb > 0 or self.disk_mb > 0):
+            self.memory_watch = MemoryWatch(process.pid, self.memory_mb, self.log, scratch=self._scratch,
+                                            disk_mb=self.disk_mb)
 
     @property
-    def stopped_for_memory(self) -> str | None:
-        """Why the memory watch stopped this kernel, or None."""
+    def stopped_by_watch(self) -> str | None:
+        """Why the watch stopped this kernel (its memory or its files), or None."""
         watch = getattr(self, "memory_watch", None)
-        if watch is None or watch.exceeded is None:
-            return None
-        return (f"the student kernel's processes used {watch.exceeded // 2**20} MiB together, over the cap of "
-                f"{self.memory_mb} MiB, and it was stopped")
+        if watch is not None and watch.exceeded is not None:
+            return (f"the student kernel's processes used {watch.exceeded // 2**20} MiB together, over the cap of "
+                    f"{self.memory_mb} MiB, and it was stopped")
+        if watch is not None and watch.disk_exceeded is not None:
+            return (f"the student kernel's files held {watch.disk_exceeded}, over the cap of {self.disk_mb} MiB "
+                    f"or {watch.MAX_ENTRIES:,} entries, and it was stopped")
+        return None
 
     async def _async_pre_start_kernel(self, **kw):
         _ = self.kernel_spec  # raises jupyter_client's NoSuchKernel (with the name) before anything is made
@@ -418,7 +472,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = kernel_environment(home=self._scratch / "home", interpreter_bin=Path(argv0).parent, spec_env=spec_env)
         return sandbox_command(cmd, workdir=self._mount_point(), cwd=self._workdir() if self.workdir else None,
                                scratch=self._scratch, memory_mb=self.memory_mb,
-                               cpu_seconds=self.cpu_seconds, env=env)
+                               cpu_seconds=self.cpu_seconds, env=env, disk_mb=self.disk_mb)
 
     def stop(self, now: bool = True) -> None:
         """Shut the kernel down (killing it when it does not answer) and remove its scratch folder, from
