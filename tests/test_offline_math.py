@@ -48,6 +48,14 @@ L(\theta) &= \frac{1}{n}\lVert X\theta - y \rVert^2 \\
 \end{align}
 """
 NOTE_SPANS = 5  # $\eta$, $n$, the $$...$$ display, the step, the align environment
+# What a student can put in a notebook that nbconvert keeps as live markup in the feedback an instructor opens
+# (red team, 2026-12-04): a script, an event handler and a javascript: link, in Markdown and in an HTML output.
+HOSTILE = "hostile_markup"
+RAN = "student script ran"
+HOSTILE_MARKDOWN = (f"Note <script>document.title = '{RAN}'</script> "
+                    f"<img src=\"data:,\" onerror=\"document.title = '{RAN}'\"> <a href=\"javascript:void 0\">link</a>")
+HOSTILE_CODE = ("from IPython.display import HTML, display\n"
+                f"display(HTML(\"<script>document.title = '{RAN}'</script><img src='data:,' onerror=\\\"document.title = '{RAN}'\\\">\"))")
 # A class of hundreds: one feedback file must stay far below what inlining MathJax (about 2 MB) costs.
 MAX_FEEDBACK_BYTES = 600_000
 
@@ -68,6 +76,9 @@ def course(tmp_path_factory) -> Path:
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_markdown_cell(NOTE))
     nbformat.write(nb, path)
+    nb.cells += [nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN), nbformat.v4.new_code_cell(HOSTILE_CODE)]
+    (root / "submitted" / HOSTILE / AID).mkdir(parents=True)
+    nbformat.write(nb, root / "submitted" / HOSTILE / AID / f"{AID}.ipynb")
     nbgrader(root, "autograde", AID, "--create", "--force")
     nbgrader(root, "generate_feedback", AID, "--force")
     return root
@@ -172,6 +183,29 @@ def test_fetched_feedback_shows_typeset_math_offline(course, browser, tmp_path):
     assert result["rawMath"] == [], f"TeX left as text: {result['rawMath']}"
     assert result["mathElements"] >= NOTE_SPANS
     assert result["missingGlyphs"] == [] and result["mathErrors"] == 0
+
+
+def test_feedback_carries_a_policy_that_runs_no_script(course):
+    from nncourse.grading.mathjax import FEEDBACK_POLICY
+
+    page = feedback_file(course, HOSTILE).read_text(encoding="utf-8")
+    assert RAN in page and "onerror" in page  # the student's markup is in the page, live: the policy must stop it
+    head = page[page.lower().index("<head"):]
+    first = re.search(r"<(meta|script|link|style|title)\b[^>]*>", head[head.index(">") + 1:], re.I).group(0)
+    assert first == f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_POLICY}">'
+    assert "script-src 'none'" in FEEDBACK_POLICY
+
+
+def test_a_students_script_does_not_run_when_the_feedback_is_opened(course, browser, tmp_path):
+    page = feedback_file(course, HOSTILE)
+    spec = {"pages": [{"name": "feedback-hostile", "url": page.as_uri(), "offline": True, "wait": "feedback"}],
+            "screenshots": str(browser.SCREENSHOTS)}
+    result = browser.run_node("check_math_pages.mjs", spec, tmp_path, timeout=120)["pages"][0]
+    assert "error" not in result, result.get("error")
+    assert result["title"] != RAN, "a script the student wrote ran in the feedback page"
+    assert result["problems"], "Chromium reported no refused script: was the student's markup in the page?"
+    assert all("Content Security Policy" in p for p in result["problems"]), result["problems"]
+    assert result["mathElements"] >= NOTE_SPANS  # the page still shows its math
 
 
 def submission_id(course: Path, student: str) -> str:

@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import selectors
 import shutil
 import subprocess
@@ -163,6 +164,23 @@ def shared_typesetter(tools: Path = TOOLS) -> Typesetter:
     return _shared[tools]
 
 
+# Feedback shows what students wrote: their Markdown and their cells' HTML outputs, script tags, event handlers and
+# javascript: links included (nbconvert keeps them), and an instructor or TA opens it (red team, 2026-12-04). The
+# page needs no script at all (its math is typeset when it is written), so the policy forbids every one.
+FEEDBACK_POLICY = ("script-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; base-uri 'none'; "
+                   "form-action 'none'")
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+
+
+def without_scripts(page: str) -> str:
+    """``page`` with a Content-Security-Policy that runs none of its scripts, first thing in its head."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{FEEDBACK_POLICY}">'
+    found = _HEAD.search(page)
+    if found is None:
+        return meta + page
+    return page[:found.end()] + meta + page[found.end():]
+
+
 class FeedbackExporter(HTMLExporter):
     """nbgrader's feedback HTML with its math typeset by MathJax when the file is written (no CDN)."""
 
@@ -174,6 +192,10 @@ class FeedbackExporter(HTMLExporter):
     _warned = False
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        output, resources = self._typeset(nb, resources, **kw)
+        return without_scripts(output), resources
+
+    def _typeset(self, nb, resources=None, **kw):
         output, resources = super().from_notebook_node(nb, resources, **kw)
         if not self.typeset_math:
             return output, resources
