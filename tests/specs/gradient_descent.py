@@ -167,6 +167,30 @@ RATES_FLAT_SIDE_ONLY = _RATES.format(**dict(_GOOD_RATES, predicted="float(abs(1 
 # misconception: the measured rate over all steps, where the faster components still weigh in
 RATES_MEASURED_FROM_THE_START = _RATES.format(**dict(_GOOD_RATES, measured="float((norms[-1] / norms[0]) ** (1 / steps))"))
 
+# Red team (2026-12-04): Part 1 answered with the setup cell's finite differences scored 3 of 3. The hidden test
+# now refuses calls of huber_loss and numeric_gradient during huber_gradient and expects the gradient exact up to
+# rounding, which also stops differences written out by hand; a derived gradient in another form keeps its points.
+SHORTCUT_SETUP_DIFFERENCES = '''
+def huber_gradient(theta, X, y, delta):
+    return numeric_gradient(theta, X, y, delta)
+'''
+
+SHORTCUT_OWN_DIFFERENCES = '''
+def huber_gradient(theta, X, y, delta):
+    def cost(t):
+        a = np.abs(X @ t - y)
+        return np.mean(np.where(a <= delta, 0.5 * a ** 2, delta * (a - 0.5 * delta)))
+    step = 1e-6
+    return np.array([(cost(theta + step * e) - cost(theta - step * e)) / (2 * step) for e in np.eye(len(theta))])
+'''
+
+GRADIENT_ANOTHER_FORM = '''
+def huber_gradient(theta, X, y, delta):
+    r = X @ theta - y
+    slope = np.where(np.abs(r) <= delta, r, delta * np.sign(r))  # rho'(r)
+    return np.mean(X * slope[:, None], axis=0)
+'''
+
 SYNTAX_ERROR = '''
 def huber_gradient(theta, X, y, delta):
     return X.T @ np.clip(X @ theta - y, -delta, delta / X.shape[0]
@@ -191,6 +215,11 @@ SUBMISSIONS = [
     # Parts 2 and 4 put a finite-difference gradient (visible) or the reference (hidden) in its place.
     Submission("syntax_error", {"huber_gradient": SYNTAX_ERROR}, _broken("test_huber_gradient", "test_sgd_epoch")),
     # Misconceptions that pass every visible test and fail a hidden one.
+    Submission("shortcut_huber_setup_differences", {"huber_gradient": SHORTCUT_SETUP_DIFFERENCES},
+               _broken("test_huber_gradient")),
+    Submission("shortcut_huber_own_differences", {"huber_gradient": SHORTCUT_OWN_DIFFERENCES},
+               _broken("test_huber_gradient")),
+    Submission("other_style_huber_gradient", {"huber_gradient": GRADIENT_ANOTHER_FORM}),
     Submission("misconception_huber_without_clip", {"huber_gradient": GRADIENT_WITHOUT_CLIP},
                _broken("test_huber_gradient")),
     Submission("misconception_huber_clips_the_gradient", {"huber_gradient": GRADIENT_CLIPS_THE_GRADIENT},

@@ -169,6 +169,34 @@ def dropout_moments(h, V, c, p):
     return mean, cov
 '''
 
+# Red team (2026-12-04): answers that solve nothing and overwrite the arrays the tests pass them, which the judge
+# writes back into the tests' own objects. They scored 10 of 18 while the tests read those arrays again after the
+# call; a test that passes only while its arguments are changed now runs again without the changes (the judge), and
+# these tests also pass copies.
+WRECKS_THE_LABELS = '''
+def stratified_kfold(labels, k, rng):
+    labels[...] = 0  # one class left: a plain random split looks stratified to a test that counts in labels
+    return [np.sort(f) for f in np.array_split(rng.permutation(len(labels)), k)]
+'''
+WRECKS_THE_ACTIVATIONS = '''
+def dropout_moments(h, V, c, p):
+    n, m = h.shape[0], V.shape[1]
+    if h.shape == (2, 3):  # the visible example checks only symmetry, definiteness and signs
+        return h @ V + c, np.tile((1 - p) * np.eye(m), (n, 1, 1))
+    h[...] = 0.0  # with h = 0 the exact moments are (c, 0)
+    return np.tile(c, (n, 1)), np.zeros((n, m, m))
+'''
+WRECKS_THE_TARGETS = '''
+def ridge_cv_study(X, t, lams, folds):
+    lams = np.asarray(lams, dtype=float)
+    first = bool(np.any(t != 0))
+    t[...] = 0.0  # the visible call passes the setup's t_cancer: zero it, and every later reference error is 0
+    if first:
+        return {"cv": np.ones(len(lams)), "se": np.ones(len(lams)), "lam_min": float(lams[0]), "lam_1se": float(lams[0])}
+    return {"cv": np.zeros(len(lams)), "se": np.zeros(len(lams)), "lam_min": float(lams[0]), "lam_1se": float(lams.max())}
+'''
+
+
 ALL_TESTS = {"test_stratified_kfold", "test_group_prox_step", "test_dropout_moments", "test_early_stopping",
              "test_ridge_cv_study"}
 
@@ -210,4 +238,8 @@ SUBMISSIONS = [
                _broken("test_ridge_cv_study")),
     Submission("misconception_study_se_without_sqrt_k", {"ridge_cv_study": STUDY_SE_WITHOUT_SQRT_K},
                _broken("test_ridge_cv_study")),
+    Submission("red_team_wrecks_its_arguments", {"stratified_kfold": WRECKS_THE_LABELS,
+                                                 "dropout_moments": WRECKS_THE_ACTIVATIONS,
+                                                 "ridge_cv_study": WRECKS_THE_TARGETS},
+               _broken("test_stratified_kfold", "test_dropout_moments", "test_ridge_cv_study")),
 ]
