@@ -283,33 +283,44 @@ def changed_arguments(tracked: dict, enc) -> list:
     return changed
 
 
-def write_back(arguments, changed, dec) -> None:
-    """Give the caller's arguments the contents the other side's call left in them (data only)."""
-    np = _numpy()
+def changed_items(arguments, changed) -> list:
+    """(the caller's argument, its encoded new contents) for each well-formed entry of a call's ``changed`` list."""
     args, kwargs = arguments
     if not isinstance(changed, list):
-        return
+        return []
+    found = []
     for item in changed[:256]:
         if not (isinstance(item, list) and len(item) == 2):
             continue
         key, data = item
         original = args[key] if type(key) is int and 0 <= key < len(args) else \
             kwargs.get(key) if isinstance(key, str) else None
-        if original is None:
-            continue
+        if original is not None:
+            found.append((original, data))
+    return found
+
+
+def assign_contents(original, new) -> None:
+    """Give ``original`` the contents of ``new`` in place: arrays, lists, dicts and generators; others are left."""
+    np = _numpy()
+    if np is not None and isinstance(original, np.ndarray) and isinstance(new, np.ndarray) \
+            and original.flags.writeable and new.shape == original.shape:
+        np.copyto(original, new, casting="unsafe")
+    elif type(original) is list and type(new) is list:
+        original[:] = new
+    elif type(original) is dict and type(new) is dict:
+        original.clear()
+        original.update(new)
+    elif np is not None and isinstance(original, np.random.Generator) and \
+            isinstance(new, np.random.Generator) and type(original.bit_generator) is type(new.bit_generator):
+        original.bit_generator.state = new.bit_generator.state
+
+
+def write_back(arguments, changed, dec) -> None:
+    """Give the caller's arguments the contents the other side's call left in them (data only)."""
+    for original, data in changed_items(arguments, changed):
         try:
-            new = dec(data)
-            if np is not None and isinstance(original, np.ndarray) and isinstance(new, np.ndarray) \
-                    and original.flags.writeable and new.shape == original.shape:
-                np.copyto(original, new, casting="unsafe")
-            elif type(original) is list and type(new) is list:
-                original[:] = new
-            elif type(original) is dict and type(new) is dict:
-                original.clear()
-                original.update(new)
-            elif np is not None and isinstance(original, np.random.Generator) and \
-                    isinstance(new, np.random.Generator) and type(original.bit_generator) is type(new.bit_generator):
-                original.bit_generator.state = new.bit_generator.state
+            assign_contents(original, dec(data))
         except (WireError, TypeError, ValueError):
             continue
 

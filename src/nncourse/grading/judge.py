@@ -218,6 +218,10 @@ class _MainThreadTimer:
             return
         self._id = timer
 
+    @property
+    def running(self) -> bool:
+        return self._id is not None
+
     def cancel(self) -> None:
         if self._id is not None:
             timer, self._id = self._id, None
@@ -243,7 +247,7 @@ class _time_limit:
         self.mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
         self.timer = _MainThreadTimer(max(0.01, self.seconds), _Watchdog.REPEAT) if sys.platform == "linux" else None
         # With a kernel timer the watchdog is the fallback: half a second later, so the two seldom ring together.
-        self.entry = _WATCHDOG.arm(max(0.01, self.seconds), 0.5 if self.timer is not None and self.timer._id else 0.0)
+        self.entry = _WATCHDOG.arm(max(0.01, self.seconds), 0.5 if self.timer is not None and self.timer.running else 0.0)
         return self
 
     def __exit__(self, *exc_info):
@@ -760,42 +764,25 @@ class KernelLink:
         a test that reads such an array again must not be steered by it (see ``Judge.run_test``). With
         ``keep_arguments`` set, only generators are written back: arrays, lists and dicts stay as the test made them.
         """
-        if not isinstance(changed, list):
-            return
-        items = [item for item in changed[:256] if isinstance(item, list) and len(item) == 2]
-        kept = []
-        for item in items:
-            key = item[0]
-            original = args[key] if type(key) is int and 0 <= key < len(args) else \
-                kwargs.get(key) if isinstance(key, str) else None
-            if original is None:
-                continue
-            if _is_generator(original):
-                kept.append(item)
-            elif self.trust_changes:  # nncourse.checks.changes_in_place: the change is the answer
-                kept.append(item)
-            elif not self.keep_arguments:
-                if type(original) in (list, dict) or getattr(original, "flags", None) is not None:
+        for original, data in wire.changed_items((args, kwargs), changed):
+            if not (_is_generator(original) or self.trust_changes):  # changes_in_place: the change is the answer
+                if self.keep_arguments:
+                    continue
+                if type(original) in (list, dict) or _is_array(original):
                     try:
                         self.changed_arguments.append((original, copy.deepcopy(original)))
                     except Exception:  # an object that cannot be copied is not written back either
                         continue
-                kept.append(item)
-        wire.write_back((args, kwargs), kept, self.dec)
+            try:
+                wire.assign_contents(original, self.dec(data))
+            except (wire.WireError, TypeError, ValueError):
+                continue
 
     def give_back_arguments(self) -> None:
         """Return every argument written back since the last call to what it held before the student's call."""
         for original, saved in reversed(self.changed_arguments):
             try:
-                if type(original) is list:
-                    original[:] = saved
-                elif type(original) is dict:
-                    original.clear()
-                    original.update(saved)
-                else:
-                    import numpy as np
-
-                    np.copyto(original, saved, casting="unsafe")
+                wire.assign_contents(original, saved)
             except Exception:
                 continue
         self.changed_arguments = []
@@ -1207,6 +1194,11 @@ def _quiet():
 def _is_generator(value) -> bool:
     numpy = sys.modules.get("numpy")
     return numpy is not None and isinstance(value, numpy.random.Generator)
+
+
+def _is_array(value) -> bool:
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
 
 
 def error_output(exc: BaseException):
